@@ -1,0 +1,37 @@
+//! The `lethe` command.
+
+mod admin;
+mod args;
+mod demo;
+mod import;
+mod output;
+mod search;
+mod serve;
+
+use args::{Cli, Command};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli).await {
+        // One line, as scripts expect; the chain of causes joined.
+        let reason: Vec<String> = error.chain().map(ToString::to_string).collect();
+        eprintln!("lethe: {}", reason.join(": ").replace('\n', " "));
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::serve(&cli.global, args).await,
+        Command::Migrate => admin::migrate(&cli.global).await,
+        Command::Accounts(cmd) => admin::accounts(&cli.global, cmd).await,
+        Command::Bots(cmd) => admin::bots(&cli.global, cmd).await,
+        Command::Keys(cmd) => admin::keys(&cli.global, cmd).await,
+        Command::Import(args) => import::import(&cli.global, args).await,
+        Command::Search(args) => search::search(&cli.global, args).await,
+        Command::Demo(args) => demo::demo(&cli.global, args).await,
+        Command::Openapi(args) => admin::openapi(args),
+    }
+}

@@ -1,0 +1,157 @@
+//! The configured secrets: the key-encryption key (KEK) and the lookup-hash secret.
+
+use crate::data_key::DataKey;
+use crate::CryptoError;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::collections::HashMap;
+use zeroize::Zeroizing;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A data key as stored: ciphertext under the KEK named by `kek_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    pub kek_id: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Whose data a data key protects; bound into the wrapping so keys cannot be swapped.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyOwner<'a> {
+    pub account: &'a str,
+    pub kind: &'a str,
+    pub id: &'a str,
+}
+
+impl KeyOwner<'_> {
+    fn context(&self) -> Vec<u8> {
+        [self.account, self.kind, self.id].join("\0").into_bytes()
+    }
+}
+
+/// All secrets lethe needs at run time; none of them ever reaches the database.
+pub struct Keyring {
+    active_kek_id: String,
+    keks: HashMap<String, DataKey>,
+    lookup_mac: HmacSha256,
+}
+
+impl Keyring {
+    /// Builds a keyring from the active KEK and the lookup-hash secret.
+    pub fn new(kek_id: &str, kek: &[u8], hmac_secret: &[u8]) -> Result<Self, CryptoError> {
+        let kek = DataKey::from_bytes(kek)?;
+        let lookup_mac = HmacSha256::new_from_slice(hmac_secret).map_err(|_| CryptoError::Tampered)?;
+        Ok(Self {
+            active_kek_id: kek_id.to_owned(),
+            keks: HashMap::from([(kek_id.to_owned(), kek)]),
+            lookup_mac,
+        })
+    }
+
+    /// The id recorded beside every key wrapped now.
+    pub fn active_kek_id(&self) -> &str {
+        &self.active_kek_id
+    }
+
+    /// Creates a data key for `owner` and its wrapped form for storage.
+    pub fn new_data_key(&self, owner: KeyOwner<'_>) -> (DataKey, WrappedKey) {
+        let key = DataKey::generate();
+        let kek = &self.keks[&self.active_kek_id];
+        let wrapped = WrappedKey {
+            kek_id: self.active_kek_id.clone(),
+            bytes: kek.seal(&owner.context(), key.bytes()),
+        };
+        (key, wrapped)
+    }
+
+    /// Unwraps a stored data key, checking it belongs to `owner`.
+    pub fn unwrap(&self, owner: KeyOwner<'_>, wrapped: &WrappedKey) -> Result<DataKey, CryptoError> {
+        let kek = self
+            .keks
+            .get(&wrapped.kek_id)
+            .ok_or_else(|| CryptoError::UnknownKek(wrapped.kek_id.clone()))?;
+        let raw = Zeroizing::new(kek.open(&owner.context(), &wrapped.bytes)?);
+        DataKey::from_bytes(&raw)
+    }
+
+    /// The keyed hash that stands in for a personal value in lookup columns.
+    pub fn lookup_hash(&self, account: &str, kind: &str, value: &str) -> Vec<u8> {
+        self.mac(&[account, kind, value])
+    }
+
+    /// A keyed digest of request content, for idempotency comparisons without plaintext.
+    pub fn content_mac(&self, account: &str, content: &[u8]) -> Vec<u8> {
+        let mut mac = self.lookup_mac.clone();
+        mac.update(b"content\0");
+        mac.update(account.as_bytes());
+        mac.update(b"\0");
+        mac.update(content);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn mac(&self, parts: &[&str]) -> Vec<u8> {
+        let mut mac = self.lookup_mac.clone();
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Check values that let a node prove it holds the deployment's secrets without
+    /// revealing them: (KEK id, KEK check, lookup-secret check).
+    pub fn check_values(&self) -> (String, Vec<u8>, Vec<u8>) {
+        let kek = &self.keks[&self.active_kek_id];
+        let mut kek_mac = HmacSha256::new_from_slice(kek.bytes()).expect("HMAC accepts any key length");
+        kek_mac.update(b"lethe kek check");
+        (
+            self.active_kek_id.clone(),
+            kek_mac.finalize().into_bytes().to_vec(),
+            self.mac(&["lethe lookup check"]),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyring() -> Keyring {
+        Keyring::new("k1", &[7u8; 32], b"secret").unwrap()
+    }
+
+    #[test]
+    fn wrapped_keys_are_bound_to_their_owner() {
+        let ring = keyring();
+        let owner = KeyOwner {
+            account: "a",
+            kind: "conversation",
+            id: "c1",
+        };
+        let (key, wrapped) = ring.new_data_key(owner);
+        let sealed = key.seal(b"x", b"data");
+        let again = ring.unwrap(owner, &wrapped).unwrap();
+        assert_eq!(again.open(b"x", &sealed).unwrap(), b"data");
+        let other = KeyOwner { id: "c2", ..owner };
+        assert!(ring.unwrap(other, &wrapped).is_err());
+        let unknown = WrappedKey {
+            kek_id: "k9".into(),
+            ..wrapped
+        };
+        assert!(matches!(ring.unwrap(owner, &unknown), Err(CryptoError::UnknownKek(_))));
+    }
+
+    #[test]
+    fn lookup_hashes_are_keyed_and_unambiguous() {
+        let ring = keyring();
+        assert_eq!(ring.lookup_hash("a", "email", "x"), ring.lookup_hash("a", "email", "x"));
+        assert_ne!(ring.lookup_hash("a", "email", "x"), ring.lookup_hash("b", "email", "x"));
+        assert_ne!(ring.lookup_hash("a", "em", "ailx"), ring.lookup_hash("a", "email", "x"));
+        let other = Keyring::new("k1", &[7u8; 32], b"other").unwrap();
+        assert_ne!(
+            ring.lookup_hash("a", "email", "x"),
+            other.lookup_hash("a", "email", "x")
+        );
+    }
+}

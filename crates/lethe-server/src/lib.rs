@@ -1,0 +1,138 @@
+//! The lethe HTTP server: the native `/v1` API, the vendor dialects and operations
+//! endpoints, over the services in `lethe-service`.
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod liveperson;
+pub mod ops;
+pub mod request_id;
+pub mod secrets;
+pub mod state;
+pub mod telemetry;
+pub mod v1;
+
+mod openapi;
+
+pub use config::Config;
+pub use openapi::openapi_json;
+pub use state::AppState;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use error::ApiError;
+use lethe_service::{Lethe, SystemClock};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// An opened deployment: services ready, secrets checked, first-start facts known.
+pub struct Prepared {
+    pub state: AppState,
+    /// The operator key created on this database's first start, shown once.
+    pub bootstrap_key: Option<String>,
+    /// The key file generated on this start, if one was.
+    pub generated_key_file: Option<PathBuf>,
+}
+
+/// Opens storage, loads (or generates) the secrets, checks them against the database
+/// and creates the first operator key on a fresh database.
+pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    let (keyring, generated_key_file) = secrets::load_keyring(&config)?;
+    let store = lethe_store::open(&config.database_url).await?;
+    let blobs = lethe_store::BlobStore::open(&config.blob_location())?;
+    let lethe = Lethe::new(store, Arc::new(keyring), blobs, Arc::new(SystemClock));
+    let bootstrap_key = lethe.bootstrap().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = AppState {
+        lethe,
+        config: Arc::new(config),
+        metrics: ops::metrics_handle(),
+    };
+    Ok(Prepared {
+        state,
+        bootstrap_key,
+        generated_key_file,
+    })
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = openapi::api_router(&state.config);
+    let openapi = openapi_json();
+    Router::new()
+        .merge(api)
+        .merge(ops::router())
+        .route(
+            "/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], openapi) }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(ops::record))
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span)
+                .on_response(telemetry::on_response),
+        )
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error; see the server log",
+    )
+    .into_response()
+}
+
+/// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
+pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
+    Ok(())
+}
+
+/// Prepares and serves: the single entry point of `lethe serve` and of tests.
+pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let prepared = prepare(config).await?;
+    announce(&prepared);
+    serve(prepared.state, listener, shutdown).await
+}
+
+/// Tells the operator, once, what first start created.
+pub fn announce(prepared: &Prepared) {
+    if let Some(path) = &prepared.generated_key_file {
+        eprintln!(
+            "lethe: generated new secrets in {} (mode 0600). Back this file up apart from the database: without it no personal data can be read.",
+            path.display()
+        );
+    }
+    if let Some(key) = &prepared.bootstrap_key {
+        eprintln!("lethe: fresh database: created an operator key with every scope. It is shown this once:\n{key}");
+    }
+}

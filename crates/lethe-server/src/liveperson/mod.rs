@@ -1,0 +1,12 @@
+//! The LivePerson dialect: its wire shapes over lethe's services.
+
+mod render;
+mod search;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every LivePerson route.
+pub fn router() -> OpenApiRouter<AppState> {
+    search::router()
+}

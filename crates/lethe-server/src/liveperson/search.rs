@@ -1,0 +1,295 @@
+//! `conversations/search` and `conversations/consumer/search`: seed 000's filter with
+//! offset paging, 10-minute rounding and the 92-day limit.
+
+use super::render::{record, SECTIONS};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, AppQuery, Authed, ConvRead};
+use crate::state::AppState;
+use axum::extract::{OriginalUri, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use lethe_domain::conversation::{AttributeKind, ConversationStatus};
+use lethe_domain::filter::{
+    check_limit, AttributeMatch, ConversationFilter, Page, Sort, TimeRange, MAX_FILTER_RANGE_MS,
+};
+use lethe_domain::{ConsumerId, SiteId};
+use lethe_service::search::SearchRequest;
+use lethe_store::PartsWanted;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
+
+/// Paging query parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PagingQuery {
+    /// Records to skip (default 0).
+    pub offset: Option<u64>,
+    /// Records per page (default 50, at most 100).
+    pub limit: Option<u32>,
+    /// `start|end:asc|desc` (default `start:desc`).
+    pub sort: Option<String>,
+    /// API version, accepted for compatibility.
+    pub v: Option<String>,
+    /// Calling application, accepted for compatibility.
+    pub source: Option<String>,
+}
+
+/// An inclusive range in epoch milliseconds.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MillisRange {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// Engagement-attribute values to match exactly, by attribute family.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SdeSearch {
+    pub personal_info: Option<String>,
+    pub customer_info: Option<String>,
+    pub user_update: Option<String>,
+}
+
+/// The conversation filter of `conversations/search`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SearchBody {
+    pub start: MillisRange,
+    pub end: Option<MillisRange>,
+    /// `OPEN` and/or `CLOSE`.
+    pub status: Option<Vec<String>>,
+    pub sde_search: Option<SdeSearch>,
+    /// Which record sections to return (default: all lethe holds).
+    pub content_to_retrieve: Option<Vec<String>>,
+}
+
+/// The body of `conversations/consumer/search`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConsumerSearchBody {
+    pub consumer: String,
+    pub status: Option<Vec<String>>,
+    pub content_to_retrieve: Option<Vec<String>>,
+}
+
+const SEARCH_FIELDS: [&str; 5] = ["start", "end", "status", "sdeSearch", "contentToRetrieve"];
+const CONSUMER_FIELDS: [&str; 3] = ["consumer", "status", "contentToRetrieve"];
+
+/// Parses a body, first naming any field lethe does not implement: a client deleting
+/// what search returns must never get more than it asked for.
+fn parse_body<T: serde::de::DeserializeOwned>(body: Value, known: &[&str]) -> ApiResult<T> {
+    let Value::Object(map) = &body else {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    };
+    if let Some(field) = map.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(ApiError::invalid(
+            field.clone(),
+            "this filter field is not implemented by lethe",
+        ));
+    }
+    serde_json::from_value(body).map_err(|e| ApiError::invalid("body", e.to_string()))
+}
+
+fn rounded_range(field: &str, r: &MillisRange) -> ApiResult<TimeRange> {
+    Ok(TimeRange::new(field, r.from, r.to)?
+        .rounded_to_ten_minutes()
+        .check_max_span(field, MAX_FILTER_RANGE_MS)?)
+}
+
+fn statuses(list: &Option<Vec<String>>) -> ApiResult<Vec<ConversationStatus>> {
+    list.iter()
+        .flatten()
+        .map(|s| match s.as_str() {
+            "OPEN" => Ok(ConversationStatus::Open),
+            "CLOSE" => Ok(ConversationStatus::Closed),
+            other => Err(ApiError::invalid("status", format!("`{other}` is not OPEN or CLOSE"))),
+        })
+        .collect()
+}
+
+fn sections(list: &Option<Vec<String>>) -> ApiResult<Vec<&'static str>> {
+    let Some(list) = list else { return Ok(SECTIONS.to_vec()) };
+    list.iter()
+        .map(|name| {
+            SECTIONS.iter().find(|s| **s == name).copied().ok_or_else(|| {
+                ApiError::invalid(
+                    "contentToRetrieve",
+                    format!("`{name}` is not a section lethe holds ({})", SECTIONS.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
+
+fn parts_for(sections: &[&str]) -> PartsWanted {
+    let messages = sections.contains(&"messageRecords");
+    PartsWanted {
+        messages: messages || sections.contains(&"consumerParticipants"),
+        attributes: sections.contains(&"sdes"),
+        surveys: sections.contains(&"conversationSurveys"),
+        files: messages,
+    }
+}
+
+fn page(query: &PagingQuery) -> ApiResult<(Sort, Page)> {
+    let sort = query.sort.as_deref().map(Sort::parse).transpose()?.unwrap_or_default();
+    let limit = check_limit(query.limit.unwrap_or(DEFAULT_LIMIT), MAX_LIMIT)?;
+    Ok((
+        sort,
+        Page::Offset {
+            offset: query.offset.unwrap_or(0),
+            limit,
+        },
+    ))
+}
+
+fn link(headers: &HeaderMap, path: &str, query: &PagingQuery, sort: Sort, rel: &str, offset: u64, limit: u32) -> Value {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    let mut href = format!(
+        "{scheme}://{host}{path}?offset={offset}&limit={limit}&sort={}",
+        sort.as_string()
+    );
+    for (name, value) in [("v", &query.v), ("source", &query.source)] {
+        if let Some(value) = value {
+            let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            href.push_str(&format!("&{name}={encoded}"));
+        }
+    }
+    json!({"rel": rel, "href": href})
+}
+
+struct Answer<'a> {
+    site: &'a SiteId,
+    headers: &'a HeaderMap,
+    path: &'a str,
+    query: &'a PagingQuery,
+}
+
+async fn run(
+    state: &AppState,
+    answer: Answer<'_>,
+    filter: ConversationFilter,
+    wanted: Vec<&str>,
+) -> ApiResult<Json<Value>> {
+    let (sort, page) = page(answer.query)?;
+    let Page::Offset { offset, limit } = page else {
+        unreachable!("LivePerson pages by offset")
+    };
+    let request = SearchRequest {
+        filter,
+        sort,
+        page,
+        parts: parts_for(&wanted),
+    };
+    let result = state.lethe.search(answer.site, &request).await?;
+    let count = result.total.unwrap_or_default();
+    let mut metadata = Map::new();
+    metadata.insert("count".into(), json!(count));
+    let link = |rel, offset| link(answer.headers, answer.path, answer.query, sort, rel, offset, limit);
+    metadata.insert("self".into(), link("self", offset));
+    if offset + u64::from(limit) < count {
+        metadata.insert("next".into(), link("next", offset + u64::from(limit)));
+    }
+    if offset > 0 {
+        metadata.insert("prev".into(), link("prev", offset.saturating_sub(u64::from(limit))));
+    }
+    let records: Vec<Value> = result
+        .conversations
+        .iter()
+        .map(|c| record(answer.site.as_str(), c, &wanted))
+        .collect();
+    Ok(Json(
+        json!({"_metadata": metadata, "conversationHistoryRecords": records}),
+    ))
+}
+
+/// Routes of this resource.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(consumer_search))
+}
+
+/// LivePerson messaging-history search (seed 000 filter).
+#[utoipa::path(post, path = "/messaging_history/api/account/{site_id}/conversations/search", tag = "liveperson",
+    params(("site_id" = String, Path), PagingQuery), request_body = SearchBody,
+    responses((status = 200, description = "`{_metadata, conversationHistoryRecords}`"), (status = 400, body = crate::error::ErrorBody)))]
+async fn search(
+    State(state): State<AppState>,
+    auth: Authed<ConvRead>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    AppQuery(query): AppQuery<PagingQuery>,
+    AppJson(body): AppJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let body: SearchBody = parse_body(body, &SEARCH_FIELDS)?;
+    let mut attributes = Vec::new();
+    if let Some(sde) = &body.sde_search {
+        for (kind, value) in [
+            (AttributeKind::PersonalInfo, &sde.personal_info),
+            (AttributeKind::CustomerInfo, &sde.customer_info),
+            (AttributeKind::UserUpdate, &sde.user_update),
+        ] {
+            if let Some(value) = value {
+                attributes.push(AttributeMatch {
+                    kind,
+                    value: value.clone(),
+                });
+            }
+        }
+    }
+    let filter = ConversationFilter {
+        start: Some(rounded_range("start", &body.start)?),
+        end: body.end.as_ref().map(|r| rounded_range("end", r)).transpose()?,
+        statuses: statuses(&body.status)?,
+        attributes,
+        ..ConversationFilter::default()
+    };
+    let wanted = sections(&body.content_to_retrieve)?;
+    let answer = Answer {
+        site: auth.site(),
+        headers: &headers,
+        path: uri.path(),
+        query: &query,
+    };
+    run(&state, answer, filter, wanted).await
+}
+
+/// LivePerson search for one consumer's conversations.
+#[utoipa::path(post, path = "/messaging_history/api/account/{site_id}/conversations/consumer/search", tag = "liveperson",
+    params(("site_id" = String, Path), PagingQuery), request_body = ConsumerSearchBody,
+    responses((status = 200, description = "`{_metadata, conversationHistoryRecords}`"), (status = 400, body = crate::error::ErrorBody)))]
+async fn consumer_search(
+    State(state): State<AppState>,
+    auth: Authed<ConvRead>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    AppQuery(query): AppQuery<PagingQuery>,
+    AppJson(body): AppJson<Value>,
+) -> ApiResult<Json<Value>> {
+    let body: ConsumerSearchBody = parse_body(body, &CONSUMER_FIELDS)?;
+    let filter = ConversationFilter {
+        consumer_id: Some(ConsumerId::parse(body.consumer)?),
+        statuses: statuses(&body.status)?,
+        ..ConversationFilter::default()
+    };
+    let wanted = sections(&body.content_to_retrieve)?;
+    let answer = Answer {
+        site: auth.site(),
+        headers: &headers,
+        path: uri.path(),
+        query: &query,
+    };
+    run(&state, answer, filter, wanted).await
+}

@@ -1,0 +1,48 @@
+//! lethe's domain services: every surface (native API, dialects, CLI) calls these.
+
+pub mod accounts;
+pub mod clock;
+pub mod error;
+pub mod import;
+pub mod ingest;
+pub mod keys;
+pub mod lookup;
+pub mod principal;
+pub mod search;
+pub mod views;
+pub mod wire;
+
+mod sealing;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{ServiceError, ServiceResult};
+pub use principal::Principal;
+
+use lethe_crypto::Keyring;
+use lethe_store::{BlobStore, Store};
+use std::sync::Arc;
+
+/// The services with everything they need: storage, secrets and time.
+#[derive(Clone)]
+pub struct Lethe {
+    pub store: Arc<dyn Store>,
+    pub keyring: Arc<Keyring>,
+    pub blobs: BlobStore,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Lethe {
+    /// Assembles the services.
+    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>, blobs: BlobStore, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            keyring,
+            blobs,
+            clock,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,217 @@
+//! Opened (decrypted) records, for rendering by any surface.
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::sealing::*;
+use crate::Lethe;
+use lethe_domain::conversation::{Attribute, ConsumerProfile, MessageBody, ParticipantPii};
+use lethe_domain::{ConversationId, SiteId};
+use lethe_store::{ConversationParts, ConversationRecord, KeyOwnerKind, PartsWanted};
+use std::collections::HashMap;
+
+/// A consumer profile, opened.
+#[derive(Debug, Clone)]
+pub struct ConsumerView {
+    pub id: String,
+    pub profile: ConsumerProfile,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A message, opened.
+#[derive(Debug, Clone)]
+pub struct MessageView {
+    pub id: String,
+    pub seq: i64,
+    pub time: i64,
+    pub sent_by: String,
+    pub participant_id: Option<String>,
+    pub body: MessageBody,
+}
+
+/// A survey answer, opened.
+#[derive(Debug, Clone)]
+pub struct SurveyAnswerView {
+    pub survey_id: String,
+    pub question_id: String,
+    pub question: Option<String>,
+    pub choice: Option<String>,
+    pub text: Option<String>,
+}
+
+/// A hosted file's metadata.
+#[derive(Debug, Clone)]
+pub struct FileView {
+    pub id: String,
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: i64,
+}
+
+/// A conversation with the parts that were asked for, opened.
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    pub record: ConversationRecord,
+    pub participant: Option<ParticipantPii>,
+    pub attributes: Vec<Attribute>,
+    pub messages: Vec<MessageView>,
+    pub survey_answers: Vec<SurveyAnswerView>,
+    pub files: Vec<FileView>,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(format!("stored {what}: {e}"))
+}
+
+#[derive(Default)]
+struct Grouped {
+    messages: Vec<lethe_store::MessageRecord>,
+    attributes: Vec<lethe_store::AttributeRecord>,
+    survey_answers: Vec<lethe_store::SurveyAnswerRecord>,
+    files: Vec<lethe_store::FileRecord>,
+}
+
+fn group(parts: ConversationParts) -> HashMap<String, Grouped> {
+    let mut by_id: HashMap<String, Grouped> = HashMap::new();
+    for m in parts.messages {
+        by_id.entry(m.conversation_id.clone()).or_default().messages.push(m);
+    }
+    for a in parts.attributes {
+        by_id.entry(a.conversation_id.clone()).or_default().attributes.push(a);
+    }
+    for s in parts.survey_answers {
+        by_id
+            .entry(s.conversation_id.clone())
+            .or_default()
+            .survey_answers
+            .push(s);
+    }
+    for f in parts.files {
+        by_id.entry(f.conversation_id.clone()).or_default().files.push(f);
+    }
+    by_id
+}
+
+impl Lethe {
+    /// One conversation with all its parts, opened.
+    pub async fn conversation_view(&self, site: &SiteId, id: &ConversationId) -> ServiceResult<ConversationView> {
+        let record = self
+            .store
+            .conversation(site.as_str(), id.as_str())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("conversation {id}")))?;
+        let all = PartsWanted {
+            messages: true,
+            attributes: true,
+            surveys: true,
+            files: true,
+        };
+        let mut views = self.open_conversations(site, vec![record], all).await?;
+        Ok(views.remove(0))
+    }
+
+    /// Loads the wanted parts of several conversations and opens everything.
+    pub async fn open_conversations(
+        &self,
+        site: &SiteId,
+        records: Vec<ConversationRecord>,
+        wanted: PartsWanted,
+    ) -> ServiceResult<Vec<ConversationView>> {
+        let ids: Vec<String> = records.iter().map(|r| r.conversation_id.clone()).collect();
+        let parts = self.store.conversation_parts(site.as_str(), &ids, wanted).await?;
+        let mut grouped = group(parts);
+        records
+            .into_iter()
+            .map(|record| {
+                let parts = grouped.remove(&record.conversation_id).unwrap_or_default();
+                self.open_conversation(site, record, parts)
+            })
+            .collect()
+    }
+
+    fn open_conversation(
+        &self,
+        site: &SiteId,
+        record: ConversationRecord,
+        parts: Grouped,
+    ) -> ServiceResult<ConversationView> {
+        let key = self.open_data_key(
+            site.as_str(),
+            KeyOwnerKind::Conversation,
+            &record.conversation_id,
+            &record.kek_id,
+            &record.wrapped,
+        )?;
+        let participant = match &record.sealed_participant {
+            Some(sealed) => {
+                Some(serde_json::from_slice(&key.open(PARTICIPANT, sealed)?).map_err(|e| corrupt("participant", e))?)
+            }
+            None => None,
+        };
+        let attributes = parts
+            .attributes
+            .iter()
+            .map(|a| {
+                let plain = key.open(&attribute_context(a.position as usize), &a.sealed)?;
+                serde_json::from_slice(&plain).map_err(|e| corrupt("attribute", e))
+            })
+            .collect::<ServiceResult<_>>()?;
+        let messages = parts
+            .messages
+            .into_iter()
+            .map(|m| {
+                let plain = key.open(&message_context(&m.message_id), &m.sealed_body)?;
+                Ok(MessageView {
+                    body: serde_json::from_slice(&plain).map_err(|e| corrupt("message", e))?,
+                    id: m.message_id,
+                    seq: m.seq,
+                    time: m.time,
+                    sent_by: m.sent_by,
+                    participant_id: m.participant_id,
+                })
+            })
+            .collect::<ServiceResult<_>>()?;
+        let survey_answers = parts
+            .survey_answers
+            .into_iter()
+            .map(|s| {
+                let text = match &s.sealed_text {
+                    Some(sealed) => Some(key.open_string(&survey_context(&s.survey_id, &s.question_id), sealed)?),
+                    None => None,
+                };
+                Ok(SurveyAnswerView {
+                    survey_id: s.survey_id,
+                    question_id: s.question_id,
+                    question: s.question,
+                    choice: s.choice,
+                    text,
+                })
+            })
+            .collect::<ServiceResult<_>>()?;
+        let files = parts
+            .files
+            .into_iter()
+            .map(|f| {
+                let name = match &f.sealed_name {
+                    Some(sealed) => Some(key.open_string(&file_name_context(&f.file_id), sealed)?),
+                    None => None,
+                };
+                Ok(FileView {
+                    id: f.file_id,
+                    name,
+                    content_type: f.content_type,
+                    size: f.size,
+                    created_at: f.created_at,
+                })
+            })
+            .collect::<ServiceResult<_>>()?;
+        Ok(ConversationView {
+            record,
+            participant,
+            attributes,
+            messages,
+            survey_answers,
+            files,
+        })
+    }
+}

@@ -1,0 +1,46 @@
+//! PostgreSQL backend: the multi-node deployment. Row locks replace SQLite's single writer.
+
+use crate::error::StoreResult;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Pool, Postgres, Transaction};
+use std::time::Duration;
+
+type Db = Postgres;
+type Backend = PgStore;
+
+const FOR_UPDATE: &str = " FOR UPDATE";
+const BACKEND_NAME: &str = "postgres";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    pool: Pool<Postgres>,
+}
+
+impl PgStore {
+    /// Connects and migrates (sqlx serialises concurrent migrators with an advisory lock).
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Db>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    fn read_pool(&self) -> &Pool<Db> {
+        &self.pool
+    }
+}
+
+include!("shared/util.rs");
+include!("shared/admin.rs");
+include!("shared/ingest.rs");
+include!("shared/import.rs");
+include!("shared/read.rs");

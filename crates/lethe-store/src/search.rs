@@ -1,0 +1,27 @@
+//! The search filter as the store sees it: personal values already replaced by hashes.
+
+use crate::records::ConversationRecord;
+use lethe_domain::filter::TimeRange;
+
+/// Conversation search criteria with lookups as keyed hashes.
+#[derive(Debug, Clone, Default)]
+pub struct StoreFilter {
+    pub start: Option<TimeRange>,
+    pub end: Option<TimeRange>,
+    pub statuses: Vec<String>,
+    pub kind: Option<String>,
+    pub consumer_id: Option<String>,
+    pub cid_hash: Option<Vec<u8>>,
+    /// Each hash must match one engagement attribute of the conversation.
+    pub attribute_hashes: Vec<Vec<u8>>,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    pub rows: Vec<ConversationRecord>,
+    /// Total matches, for offset paging.
+    pub total: Option<u64>,
+    /// Whether rows follow this page (keyset paging).
+    pub has_more: bool,
+}
