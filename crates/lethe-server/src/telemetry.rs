@@ -12,8 +12,10 @@ use tracing_subscriber::EnvFilter;
 pub fn init(format: &str) {
     let filter =
         EnvFilter::try_from_env("LETHE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     // A second init (tests start many servers in one process) keeps the first.
     let _ = if format == "json" {

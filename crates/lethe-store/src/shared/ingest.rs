@@ -219,8 +219,8 @@ impl IngestStore for Backend {
             return Ok(Err(refusal));
         }
         if let Some(file_id) = &msg.file_id {
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM files WHERE account_id = $1 AND file_id = $2 AND conversation_id = $3",
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT file_id FROM files WHERE account_id = $1 AND file_id = $2 AND conversation_id = $3",
             )
             .bind(account)
             .bind(file_id)

@@ -1,0 +1,285 @@
+//! Results: each benchmark saves its figures as JSON under `<data>/results/`, and
+//! BENCHMARKS.md is rendered from whatever results exist, so benchmarks can be re-run
+//! one at a time. A `## Notes` section written by hand is kept across renders.
+
+use crate::import::{ImportResult, REQUIRED_RATIO};
+use crate::session::{RssResult, SearchResult, REQUIRED_IDLE_MIB, REQUIRED_P99_MS};
+use crate::Common;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// The scale the requirements are stated at.
+const TARGET: (u64, u64) = (100_000, 1_000_000);
+const NOTES_HEADING: &str = "\n## Notes";
+
+/// The size of a data set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scale {
+    pub consumers: u64,
+    pub conversations: u64,
+    pub messages: u32,
+    pub seed: u64,
+}
+
+impl Scale {
+    pub fn of(common: &Common) -> Self {
+        Self {
+            consumers: common.consumers,
+            conversations: common.conversations,
+            messages: common.messages,
+            seed: common.seed,
+        }
+    }
+
+    /// The directory of this scale's data set and databases.
+    pub fn dir_name(&self) -> String {
+        format!(
+            "c{}-v{}-m{}-s{}",
+            self.consumers, self.conversations, self.messages, self.seed
+        )
+    }
+
+    fn describe(&self) -> String {
+        let mut text = format!(
+            "{} consumers, {} conversations × {} messages (`lethe demo`, seed {})",
+            thousands(self.consumers),
+            thousands(self.conversations),
+            self.messages,
+            self.seed
+        );
+        if (self.consumers, self.conversations) != TARGET {
+            text.push_str(&format!(
+                " — **not the target scale** ({} / {})",
+                thousands(TARGET.0),
+                thousands(TARGET.1)
+            ));
+        }
+        text
+    }
+}
+
+fn results_dir(common: &Common) -> PathBuf {
+    common.data.join("results")
+}
+
+/// Saves one benchmark's result for rendering.
+pub fn save<T: Serialize>(common: &Common, name: &str, result: &T) -> anyhow::Result<()> {
+    let dir = results_dir(common);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{name}.json")), serde_json::to_vec_pretty(result)?)?;
+    Ok(())
+}
+
+fn load<T: DeserializeOwned>(common: &Common, name: &str) -> anyhow::Result<Option<T>> {
+    let path = results_dir(common).join(format!("{name}.json"));
+    if !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_slice(&std::fs::read(path)?)?))
+}
+
+/// Rewrites the report from the saved results, keeping hand-written notes.
+pub fn render(common: &Common) -> anyhow::Result<()> {
+    let mut text = String::from(
+        "# lethe benchmarks\n\n\
+         Measured with `lethe-bench` (`crates/lethe-bench`), which drives the release `lethe` binary \
+         as a child process. Everything above *Notes* is generated: re-running a benchmark rewrites \
+         its section. Data sets and databases go to `bench-data/` (git-ignored).\n",
+    );
+    if let Some(r) = load::<ImportResult>(common, "import")? {
+        import_section(&mut text, &r)?;
+    }
+    if let Some(r) = load::<SearchResult>(common, "search")? {
+        search_section(&mut text, &r)?;
+    }
+    if let Some(r) = load::<RssResult>(common, "rss")? {
+        rss_section(&mut text, &r)?;
+    }
+    text.push_str(&existing_notes(common));
+    std::fs::write(&common.out, text)?;
+    Ok(())
+}
+
+fn existing_notes(common: &Common) -> String {
+    let old = std::fs::read_to_string(&common.out).unwrap_or_default();
+    old.find(NOTES_HEADING)
+        .map_or_else(String::new, |at| old[at..].to_owned())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**NOT met**"
+    }
+}
+
+fn import_section(text: &mut String, r: &ImportResult) -> anyhow::Result<()> {
+    let cpu = r.lethe_cpu.map_or_else(
+        || "not measured".to_owned(),
+        |(user, sys, peak)| format!("{user:.1}s user + {sys:.1}s system CPU, peak RSS {} MiB", peak / 1024),
+    );
+    writeln!(text, "\n## Import throughput\n")?;
+    writeln!(text, "| | |\n|---|---|")?;
+    writeln!(text, "| Machine | {} |", r.machine.describe())?;
+    writeln!(text, "| Scale | {} |", r.scale.describe())?;
+    writeln!(
+        text,
+        "| Input | {:.2} GiB NDJSON → {} rows ({} records per transaction) |",
+        r.ndjson_bytes as f64 / (1u64 << 30) as f64,
+        thousands(r.rows),
+        r.batch
+    )?;
+    writeln!(
+        text,
+        "| lethe `import` | **{} rows/s** ({:.1} s wall; {cpu}; database {:.2} GiB + {} blob files) |",
+        thousands(r.lethe.rows_per_second as u64),
+        r.lethe.seconds,
+        gib(r.lethe.database_bytes),
+        thousands(r.blob_files)
+    )?;
+    writeln!(
+        text,
+        "| Plaintext baseline | **{} rows/s** ({:.1} s; database {:.2} GiB) |",
+        thousands(r.baseline.rows_per_second as u64),
+        r.baseline.seconds,
+        gib(r.baseline.database_bytes)
+    )?;
+    writeln!(
+        text,
+        "| Ratio lethe / baseline | **{:.2}** (requirement ≥ {REQUIRED_RATIO}: {}) |",
+        r.ratio,
+        verdict(r.ratio >= REQUIRED_RATIO)
+    )?;
+    writeln!(text, "| Date | {} |", r.date)?;
+    writeln!(text, "| Reproduce | `{}` |", r.command)?;
+    let tables: Vec<String> = r.tables.iter().map(|(t, n)| format!("{t} {}", thousands(*n))).collect();
+    writeln!(
+        text,
+        "\nRows per table (identical on both sides, checked): {}.\n\n\
+         lethe's time is the wall time of the `lethe import` process (start-up included). The \
+         baseline reads the same file with `serde_json::Value`, and writes the same rows into a \
+         fresh database with lethe's own migration SQL and pragmas (WAL, synchronous=NORMAL, \
+         foreign_keys=ON, secure_delete=ON), one prepared single-row INSERT per row through sqlx, \
+         with personal fields as plain bytes and empty placeholders for keys and MACs. It does \
+         not store hosted-file bytes; lethe writes each sealed file to its blob directory.",
+        tables.join(", ")
+    )?;
+    Ok(())
+}
+
+fn search_section(text: &mut String, r: &SearchResult) -> anyhow::Result<()> {
+    writeln!(text, "\n## Consumer search latency\n")?;
+    writeln!(
+        text,
+        "`POST /messaging_history/api/account/bench/conversations/consumer/search?offset=0&limit=50` \
+         with `{{\"consumer\":\"cons-…\"}}` for random consumers of the set; {} closed-loop \
+         connections (keep-alive, one tokio task each, on the same machine as the server); \
+         {} s warm-up, then {} s measured.\n",
+        r.connections, r.warmup_seconds, r.duration_seconds
+    )?;
+    writeln!(text, "| | |\n|---|---|")?;
+    writeln!(text, "| Machine | {} |", r.machine.describe())?;
+    writeln!(text, "| Scale | {} |", r.scale.describe())?;
+    writeln!(text, "| Date | {} |", r.date)?;
+    writeln!(text, "| Reproduce | `{}` |\n", r.command)?;
+    writeln!(
+        text,
+        "| Consumer set | Example | Connections | Requests/s | p50 ms | p95 ms | p99 ms | max ms | Errors | p99 ≤ {REQUIRED_P99_MS} ms |"
+    )?;
+    writeln!(text, "|---|---|---|---|---|---|---|---|---|---|")?;
+    for s in &r.sets {
+        let set = format!("{} (ids {}..{})", s.set.describe(), s.ids.0, s.ids.1);
+        let example = format!("{}: {} conversations", s.sample.0, s.sample.1);
+        let met = verdict(s.stats.p99_ms <= REQUIRED_P99_MS && s.stats.errors == 0);
+        latency_row(text, &set, &example, r.connections, &s.stats, met)?;
+        if let Some(single) = &s.single_connection {
+            latency_row(text, "same set, one connection (service time)", "", 1, single, "—")?;
+        }
+    }
+    writeln!(
+        text,
+        "\nThe requirement applies to the {}-connection rows. The single-connection rows (after \
+         a 2 s warm-up) show the time one request takes on an otherwise idle server.",
+        r.connections
+    )?;
+    Ok(())
+}
+
+fn latency_row(
+    text: &mut String,
+    set: &str,
+    example: &str,
+    connections: usize,
+    s: &crate::load::Stats,
+    verdict: &str,
+) -> anyhow::Result<()> {
+    writeln!(
+        text,
+        "| {set} | {example} | {connections} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {verdict} |",
+        thousands(s.requests_per_second as u64),
+        s.p50_ms,
+        s.p95_ms,
+        s.p99_ms,
+        s.max_ms,
+        s.errors,
+    )?;
+    Ok(())
+}
+
+fn rss_section(text: &mut String, r: &RssResult) -> anyhow::Result<()> {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    writeln!(text, "\n## Idle memory of `lethe serve`\n")?;
+    writeln!(text, "| | |\n|---|---|")?;
+    writeln!(text, "| Machine | {} |", r.machine.describe())?;
+    writeln!(text, "| Scale | {} |", r.scale.describe())?;
+    writeln!(
+        text,
+        "| RSS after start-up (VmRSS) | **{:.1} MiB** (requirement < {REQUIRED_IDLE_MIB} MiB: {}) |",
+        mib(r.startup_kib),
+        verdict(mib(r.startup_kib) < REQUIRED_IDLE_MIB)
+    )?;
+    writeln!(
+        text,
+        "| RSS after load + {} s idle | **{:.1} MiB** (requirement < {REQUIRED_IDLE_MIB} MiB: {}) |",
+        r.idle_seconds,
+        mib(r.after_load_kib),
+        verdict(mib(r.after_load_kib) < REQUIRED_IDLE_MIB)
+    )?;
+    writeln!(text, "| Peak RSS in the session (VmHWM) | {:.1} MiB |", mib(r.peak_kib))?;
+    writeln!(text, "| Load between the readings | {} |", r.load)?;
+    writeln!(text, "| Date | {} |", r.date)?;
+    writeln!(text, "| Reproduce | `{}` |", r.command)?;
+    Ok(())
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
+/// 1234567 → "1,234,567".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).expect("ASCII digits"))
+        .collect();
+    groups.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

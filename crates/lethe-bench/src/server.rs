@@ -1,0 +1,95 @@
+//! `lethe serve` as a child process: started on a free port, watched through /proc,
+//! stopped with SIGTERM like a service manager would.
+
+use crate::lethe::Lethe;
+use crate::machine::proc_field_kib;
+use anyhow::Context;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// How long a server may take to answer `/readyz`.
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+/// How long a stopping server may take before it is killed.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
+
+/// A running `lethe serve`.
+pub struct Server {
+    child: Child,
+    pid: u32,
+    pub base_url: String,
+}
+
+impl Server {
+    /// Starts the server and waits until it is ready. Its log goes to `log` (a pipe
+    /// nobody reads would fill and stall it).
+    pub async fn start(lethe: &Lethe, log: &Path) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let log = std::fs::File::create(log)?;
+        let mut command = Command::from(lethe.command());
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true);
+        let child = command.spawn().context("starting lethe serve")?;
+        let pid = child.id().context("lethe serve exited at once")?;
+        let server = Self {
+            child,
+            pid,
+            base_url: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&self) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let url = format!("{}/readyz", self.base_url);
+        while started.elapsed() < STARTUP_LIMIT {
+            if let Ok(r) = client.get(&url).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("lethe serve was not ready within {STARTUP_LIMIT:?}")
+    }
+
+    /// Resident memory now (VmRSS), in KiB.
+    pub fn rss_kib(&self) -> anyhow::Result<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The peak resident memory since start (VmHWM), in KiB.
+    pub fn peak_kib(&self) -> anyhow::Result<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    fn status_kib(&self, field: &str) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
+        proc_field_kib(&status, field).with_context(|| format!("no {field} in /proc/{}/status", self.pid))
+    }
+
+    /// SIGTERM (graceful shutdown), then SIGKILL if it lingers.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        // `kill(1)` rather than libc: this workspace forbids unsafe code.
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()?;
+        if tokio::time::timeout(SHUTDOWN_LIMIT, self.child.wait()).await.is_err() {
+            eprintln!("lethe-bench: lethe serve ignored SIGTERM; killing it");
+            self.child.kill().await?;
+        }
+        Ok(())
+    }
+}
+
+/// A port nothing listens on now (the OS picks it; the tiny race is harmless here).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

@@ -1,0 +1,172 @@
+//! Test harness: a real server on port 0 over a fresh database, on SQLite always and on
+//! PostgreSQL whenever it is reachable (required when LETHE_REQUIRE_POSTGRES=1).
+#![allow(dead_code)]
+
+pub mod pg;
+
+use lethe_server::Config;
+use reqwest::{Client, Method, Response};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use tokio_util::sync::CancellationToken;
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub backend: Backend,
+    pub addr: SocketAddr,
+    pub client: Client,
+    pub operator_key: String,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    shutdown: CancellationToken,
+    _pg: Option<pg::TempDatabase>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Writes `async fn name(app: TestApp)` tests once and runs them on both backends.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await.expect("sqlite app");
+                    super::$name(app).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::start($crate::common::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )+
+        }
+    };
+}
+
+impl TestApp {
+    /// Starts a server; `None` when PostgreSQL is unreachable and not required.
+    pub async fn start(backend: Backend) -> Option<Self> {
+        lethe_server::telemetry::init("pretty");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("lethe.db").display()), None),
+            Backend::Postgres => {
+                let db = pg::TempDatabase::create().await?;
+                (db.url.clone(), Some(db))
+            }
+        };
+        let config = Config {
+            database_url,
+            blobs: Some(dir.path().join("blobs").display().to_string()),
+            key_file: Some(dir.path().join("lethe.keys")),
+            body_limit_bytes: 64 * 1024,
+            import_body_limit_bytes: 1024 * 1024,
+            import_batch_size: 3,
+            ..Config::default()
+        };
+        let prepared = lethe_server::prepare(config.clone()).await.expect("prepare");
+        let operator_key = prepared
+            .bootstrap_key
+            .clone()
+            .expect("fresh database creates an operator key");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        tokio::spawn(lethe_server::serve(prepared.state, listener, shutdown.clone()));
+        Some(Self {
+            backend,
+            addr,
+            client: Client::new(),
+            operator_key,
+            dir,
+            config,
+            shutdown,
+            _pg: pg,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends a JSON request with a bearer key (or none).
+    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Sends and returns (status, JSON body or Null).
+    pub async fn json(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let response = self.call(method, path, key, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Creates an account with the operator key.
+    pub async fn create_account(&self, site: &str) {
+        let (status, body) = self
+            .json(
+                Method::POST,
+                "/v1/accounts",
+                Some(&self.operator_key),
+                Some(json!({"site_id": site})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    /// Creates an account key with the given scopes.
+    pub async fn key(&self, site: &str, scopes: &[&str]) -> String {
+        let (status, body) = self
+            .json(
+                Method::POST,
+                &format!("/v1/accounts/{site}/keys"),
+                Some(&self.operator_key),
+                Some(json!({"name": "test", "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["key"].as_str().expect("key").to_owned()
+    }
+
+    /// An account with a read+write key.
+    pub async fn account_with_key(&self, site: &str) -> String {
+        self.create_account(site).await;
+        self.key(site, &["conversations:read", "conversations:write", "admin"])
+            .await
+    }
+}
+
+/// A conversation body with sensible defaults and `extra` merged in.
+pub fn conversation(id: &str, start: &str, extra: Value) -> Value {
+    let mut body = json!({"id": id, "start_time": start});
+    if let (Some(target), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        target.extend(extra);
+    }
+    body
+}

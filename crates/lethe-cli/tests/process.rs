@@ -1,0 +1,312 @@
+//! The `lethe` binary as a user runs it: serve as a child process, the CLI contract,
+//! and what ends up on disk and in the log.
+
+use reqwest::Client;
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const LETHE: &str = env!("CARGO_BIN_EXE_lethe");
+
+fn lethe(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(LETHE)
+        .current_dir(dir)
+        .args(args)
+        .env_remove("LETHE_DATABASE_URL")
+        .output()
+        .expect("run lethe")
+}
+
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // A failed assertion must not leave a server running behind the test.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(dir: &Path) -> Self {
+        let mut child = Command::new(LETHE)
+            .current_dir(dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("LETHE_LOG", "debug")
+            .env_remove("LETHE_DATABASE_URL")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn lethe serve");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Reads stderr until a line satisfies `pick`.
+    fn wait_for<T>(&mut self, pick: impl Fn(&str) -> Option<T>) -> T {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("lethe serve went quiet");
+            self.log.push(line.clone());
+            if let Some(found) = pick(&line) {
+                return found;
+            }
+        }
+    }
+
+    fn terminate(&mut self) -> (std::process::ExitStatus, String) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().expect("wait");
+        self.log.extend(self.lines.try_iter());
+        (status, std::mem::take(&mut self.log).join("\n"))
+    }
+}
+
+fn files_contain(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut hits = Vec::new();
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        if bytes.windows(needle.len()).any(|w| w == needle) {
+            hits.push(entry.display().to_string());
+        }
+    }
+    hits
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn serve_keeps_personal_data_out_of_disk_and_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path());
+    let operator = server.wait_for(|l| l.starts_with("lethe_").then(|| l.trim().to_owned()));
+    let addr = server.wait_for(|l| {
+        l.contains("lethe is serving").then(|| {
+            l.split("address=")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+    });
+    let http = Client::new();
+    let base = format!("http://{addr}");
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .bearer_auth(&operator)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post("/v1/accounts", json!({"site_id": "acme"})).await.unwrap().status(),
+        201
+    );
+    let canaries = [
+        "CANARYEMAIL@example.com",
+        "CanaryFirstName",
+        "CANARYPHONE999",
+        "CANARYTOKEN",
+        "CANARYCID",
+        "CANARYATTR",
+        "CANARYMESSAGE",
+        "CANARYSURVEY",
+        "CANARYFILEBYTES",
+        "CANARYFILENAME",
+        "CANARYSDE",
+    ];
+    let consumer = json!({"first_name": "CanaryFirstName", "email": "CANARYEMAIL@example.com", "phone": "CANARYPHONE999", "private_token": "CANARYTOKEN",
+        "channel_identities": [{"channel": "web", "cid": "CANARYCID"}], "attributes": {"x": "CANARYATTR"}});
+    let put = http
+        .put(format!("{base}/v1/accounts/acme/consumers/u1"))
+        .bearer_auth(&operator)
+        .json(&consumer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let conv = json!({"id": "c1", "consumer_id": "u1", "channel_user_id": "CANARYCID", "start_time": "2026-03-01T10:00:00Z",
+        "attributes": [{"kind": "personalInfo", "name": "note", "value": "CANARYSDE"}],
+        "messages": [{"id": "m1", "time": "2026-03-01T10:00:01Z", "sent_by": "consumer", "text": "hello CANARYMESSAGE"}],
+        "surveys": [{"survey_id": "s", "answers": [{"question_id": "q", "text": "CANARYSURVEY"}]}],
+        "files": [{"id": "f1", "name": "CANARYFILENAME.txt", "content_type": "text/plain", "data_base64": "Q0FOQVJZRklMRUJZVEVT"}]});
+    assert_eq!(
+        post("/v1/accounts/acme/conversations", conv).await.unwrap().status(),
+        201
+    );
+    let search = json!({"consumer": "u1"});
+    let found = post(
+        "/messaging_history/api/account/acme/conversations/consumer/search",
+        search,
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    for canary in ["CANARYMESSAGE", "CANARYSDE", "CANARYSURVEY", "CanaryFirstName"] {
+        assert!(found.contains(canary), "{canary} is readable through the API");
+    }
+    let profile = http
+        .get(format!("{base}/v1/accounts/acme/consumers/u1"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(profile.contains("CANARYTOKEN"));
+
+    let (status, log) = server.terminate();
+    assert!(status.success(), "SIGTERM shuts down cleanly: {status}");
+    assert!(log.contains("shutting down"));
+    let key_file = dir.path().join("lethe.keys");
+    assert!(key_file.exists());
+    let moved = dir.path().join("elsewhere.keys");
+    std::fs::rename(&key_file, &moved).unwrap();
+    for canary in canaries {
+        let hits = files_contain(dir.path(), canary.as_bytes());
+        assert!(hits.is_empty(), "{canary} found in plaintext in {hits:?}");
+        assert!(!log.contains(canary), "{canary} appeared in the log");
+    }
+    assert!(
+        log.contains(r#"route="/v1/accounts/{site_id}/consumers/{consumer_id}""#),
+        "the log names route templates"
+    );
+    assert!(!log.contains("/consumers/u1"), "the log never holds raw paths");
+}
+
+#[test]
+fn cli_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lethe(dir.path(), &["accounts", "create", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = lethe(
+        dir.path(),
+        &[
+            "keys",
+            "create",
+            "--account",
+            "acme",
+            "--scopes",
+            "conversations:read,conversations:write",
+            "--name",
+            "etl",
+        ],
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "keys create prints the key alone: {stdout:?}"
+    );
+    assert!(stdout.starts_with("lethe_"));
+
+    let failures: [&[&str]; 4] = [
+        &["accounts", "create", "bad-id!"],
+        &["accounts", "create", "acme"],
+        &["keys", "create", "--account", "acme", "--scopes", "root", "--name", "x"],
+        &[
+            "keys",
+            "create",
+            "--account",
+            "nobody",
+            "--scopes",
+            "admin",
+            "--name",
+            "x",
+        ],
+    ];
+    for args in failures {
+        let out = lethe(dir.path(), args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: one-line reason, got {stderr:?}"
+        );
+        assert!(stderr.starts_with("lethe: "));
+    }
+
+    let data = dir.path().join("d.ndjson");
+    let out = lethe(
+        dir.path(),
+        &[
+            "demo",
+            "--account",
+            "acme",
+            "--consumers",
+            "10",
+            "--conversations",
+            "40",
+            "--out",
+            data.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert!(out.status.success());
+    let out = lethe(
+        dir.path(),
+        &["import", "--account", "acme", data.to_str().unwrap(), "--quiet"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("40 conversations created"));
+    let out = lethe(
+        dir.path(),
+        &["search", "--account", "acme", "--consumer", "cons-0000001", "--json"],
+    );
+    let hits: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| h["consumer_id"] == "cons-0000001"));
+
+    let other_keys = tempfile::tempdir().unwrap();
+    let key_file = other_keys.path().join("wrong.keys");
+    let out = Command::new(LETHE)
+        .current_dir(dir.path())
+        .args(["accounts", "list"])
+        .env("LETHE_KEY_FILE", &key_file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "other secrets than the database's are refused");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("do not match")
+            || String::from_utf8_lossy(&out.stderr).contains("not the one")
+    );
+}
