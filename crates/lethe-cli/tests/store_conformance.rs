@@ -70,7 +70,7 @@ fn conversation(id: &str, start: i64, mac: u8) -> ImportedConversation {
     let message = |n: usize| MessageWrite {
         message_id: format!("m{n}"),
         time: start + n as i64,
-        sent_by: if n % 2 == 0 { "consumer" } else { "agent" }.into(),
+        sent_by: if n.is_multiple_of(2) { "consumer" } else { "agent" }.into(),
         participant_id: None,
         msg_type: "text".into(),
         file_id: None,
