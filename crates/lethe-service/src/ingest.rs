@@ -67,7 +67,7 @@ impl Lethe {
             &record.wrapped,
         )?;
         let profile = serde_json::from_slice(&key.open(PROFILE, &record.sealed_profile)?)
-            .map_err(|e| ServiceError::Internal(format!("stored profile: {e}")))?;
+            .map_err(|e| ServiceError::Internal(format!("stored profile does not parse (column {})", e.column())))?;
         Ok(ConsumerView {
             id: record.consumer_id,
             profile,

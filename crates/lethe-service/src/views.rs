@@ -59,8 +59,10 @@ pub struct ConversationView {
     pub files: Vec<FileView>,
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(format!("stored {what}: {e}"))
+/// A stored record that does not parse. serde's message can quote the input, which is
+/// personal data here, so only its position reaches the log.
+fn corrupt(what: &str, e: serde_json::Error) -> ServiceError {
+    ServiceError::Internal(format!("stored {what} does not parse (line {}, column {})", e.line(), e.column()))
 }
 
 #[derive(Default)]
