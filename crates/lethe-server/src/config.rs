@@ -155,3 +155,66 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Flags {
+        listen: &'static str,
+    }
+
+    #[derive(Serialize)]
+    struct NoFlags {}
+
+    #[test]
+    fn file_then_flags_then_validation() {
+        let dir = std::env::temp_dir().join(format!("lethe-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lethe.toml");
+        std::fs::write(
+            &file,
+            "database_url = \"sqlite:///var/lib/lethe/x.db\"\nlisten = \"0.0.0.0:9000\"\nimport_batch_size = 7\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&file),
+            &Flags {
+                listen: "127.0.0.1:1234",
+            },
+        )
+        .unwrap();
+        assert_eq!(config.listen, "127.0.0.1:1234", "flags win over the file");
+        assert_eq!(config.import_batch_size, 7);
+        assert_eq!(
+            config.key_file_path(),
+            PathBuf::from("/var/lib/lethe/lethe.keys"),
+            "secrets live beside the database"
+        );
+        assert_eq!(config.blob_location(), "/var/lib/lethe/lethe-blobs");
+
+        std::fs::write(&file, "log_format = \"xml\"\n").unwrap();
+        assert!(Config::load(Some(&file), &NoFlags {})
+            .unwrap_err()
+            .contains("log_format"));
+        std::fs::write(&file, "kek = \"abc\"\n").unwrap();
+        assert!(
+            Config::load(Some(&file), &NoFlags {}).is_err(),
+            "a KEK without its id and HMAC secret is refused"
+        );
+        assert!(Config::load(Some(&dir.join("missing.toml")), &NoFlags {}).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn debug_output_hides_secrets_and_passwords() {
+        let config = Config {
+            database_url: "postgres://lethe:hunter2@db/lethe".into(),
+            kek: Some(SecretString::from("c2VjcmV0")),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("c2VjcmV0"), "{shown}");
+    }
+}

@@ -165,8 +165,17 @@ impl Lethe {
 
     /// Fails with 404 unless the account exists.
     pub async fn require_account(&self, site: &SiteId) -> ServiceResult<()> {
+        let known = |accounts: &std::collections::HashSet<String>| accounts.contains(site.as_str());
+        if self.known_accounts.read().is_ok_and(|a| known(&a)) {
+            return Ok(());
+        }
         match self.store.account(site.as_str()).await? {
-            Some(_) => Ok(()),
+            Some(_) => {
+                if let Ok(mut accounts) = self.known_accounts.write() {
+                    accounts.insert(site.as_str().to_owned());
+                }
+                Ok(())
+            }
             None => Err(ServiceError::NotFound(format!("account {site}"))),
         }
     }

@@ -20,7 +20,8 @@ pub use principal::Principal;
 
 use lethe_crypto::Keyring;
 use lethe_store::{BlobStore, Store};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 
 /// The services with everything they need: storage, secrets and time.
 #[derive(Clone)]
@@ -29,6 +30,9 @@ pub struct Lethe {
     pub keyring: Arc<Keyring>,
     pub blobs: BlobStore,
     pub clock: Arc<dyn Clock>,
+    /// Accounts seen to exist. Accounts are never deleted, so a positive answer can be
+    /// remembered and saves a query on every request.
+    known_accounts: Arc<RwLock<HashSet<String>>>,
 }
 
 impl Lethe {
@@ -39,6 +43,7 @@ impl Lethe {
             keyring,
             blobs,
             clock,
+            known_accounts: Arc::default(),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct MessageView {
     pub sent_by: String,
     pub participant_id: Option<String>,
     pub body: MessageBody,
+    /// The content type of a hosted file this message references.
+    pub file_content_type: Option<String>,
 }
 
 /// A survey answer, opened.
@@ -62,7 +64,11 @@ pub struct ConversationView {
 /// A stored record that does not parse. serde's message can quote the input, which is
 /// personal data here, so only its position reaches the log.
 fn corrupt(what: &str, e: serde_json::Error) -> ServiceError {
-    ServiceError::Internal(format!("stored {what} does not parse (line {}, column {})", e.line(), e.column()))
+    ServiceError::Internal(format!(
+        "stored {what} does not parse (line {}, column {})",
+        e.line(),
+        e.column()
+    ))
 }
 
 #[derive(Default)]
@@ -170,6 +176,7 @@ impl Lethe {
                     time: m.time,
                     sent_by: m.sent_by,
                     participant_id: m.participant_id,
+                    file_content_type: m.file_content_type,
                 })
             })
             .collect::<ServiceResult<_>>()?;

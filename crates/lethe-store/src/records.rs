@@ -197,6 +197,8 @@ pub struct MessageRecord {
     pub msg_type: String,
     pub file_id: Option<String>,
     pub sealed_body: Vec<u8>,
+    /// The referenced hosted file's content type, for renderings that show it.
+    pub file_content_type: Option<String>,
 }
 
 /// A stored engagement attribute.

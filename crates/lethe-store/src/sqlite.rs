@@ -40,10 +40,13 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
+        // A deep row buffer lets the connection's worker thread hand a whole result over
+        // without waiting for the reading task row by row (the default of 50 made reads of a
+        // few hundred rows ping-pong between threads).
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .connect_with(options.row_buffer_size(1024))
             .await?;
         Ok(Self { writer, reader })
     }

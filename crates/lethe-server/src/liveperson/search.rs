@@ -1,7 +1,7 @@
 //! `conversations/search` and `conversations/consumer/search`: seed 000's filter with
 //! offset paging, 10-minute rounding and the 92-day limit.
 
-use super::render::{record, SECTIONS};
+use super::render::{record, Record, Sections, SECTIONS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery, Authed, ConvRead};
 use crate::state::AppState;
@@ -15,8 +15,8 @@ use lethe_domain::filter::{
 use lethe_domain::{ConsumerId, SiteId};
 use lethe_service::search::SearchRequest;
 use lethe_store::PartsWanted;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -114,28 +114,56 @@ fn statuses(list: &Option<Vec<String>>) -> ApiResult<Vec<ConversationStatus>> {
         .collect()
 }
 
-fn sections(list: &Option<Vec<String>>) -> ApiResult<Vec<&'static str>> {
-    let Some(list) = list else { return Ok(SECTIONS.to_vec()) };
-    list.iter()
-        .map(|name| {
-            SECTIONS.iter().find(|s| **s == name).copied().ok_or_else(|| {
-                ApiError::invalid(
-                    "contentToRetrieve",
-                    format!("`{name}` is not a section lethe holds ({})", SECTIONS.join(", ")),
-                )
-            })
-        })
-        .collect()
+fn sections(list: &Option<Vec<String>>) -> ApiResult<Sections> {
+    let Some(list) = list else { return Ok(Sections::all()) };
+    let mut sections = Sections::default();
+    for name in list {
+        if !sections.enable(name) {
+            let known = SECTIONS.join(", ");
+            return Err(ApiError::invalid(
+                "contentToRetrieve",
+                format!("`{name}` is not a section lethe holds ({known})"),
+            ));
+        }
+    }
+    Ok(sections)
 }
 
-fn parts_for(sections: &[&str]) -> PartsWanted {
-    let messages = sections.contains(&"messageRecords");
+fn parts_for(sections: Sections) -> PartsWanted {
     PartsWanted {
-        messages: messages || sections.contains(&"consumerParticipants"),
-        attributes: sections.contains(&"sdes"),
-        surveys: sections.contains(&"conversationSurveys"),
-        files: messages,
+        messages: sections.messages || sections.participants,
+        attributes: sections.sdes,
+        surveys: sections.surveys,
+        files: false,
     }
+}
+
+/// A paging link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    pub rel: &'static str,
+    pub href: String,
+}
+
+/// The total and the paging links; `next` and `prev` only when such a page exists.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Metadata {
+    pub count: u64,
+    #[serde(rename = "self")]
+    pub self_link: Link,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev: Option<Link>,
+}
+
+/// A page of conversation history records.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    #[serde(rename = "_metadata")]
+    pub metadata: Metadata,
+    #[serde(rename = "conversationHistoryRecords")]
+    pub records: Vec<Record>,
 }
 
 fn page(query: &PagingQuery) -> ApiResult<(Sort, Page)> {
@@ -150,7 +178,15 @@ fn page(query: &PagingQuery) -> ApiResult<(Sort, Page)> {
     ))
 }
 
-fn link(headers: &HeaderMap, path: &str, query: &PagingQuery, sort: Sort, rel: &str, offset: u64, limit: u32) -> Value {
+fn link(
+    headers: &HeaderMap,
+    path: &str,
+    query: &PagingQuery,
+    sort: Sort,
+    rel: &'static str,
+    offset: u64,
+    limit: u32,
+) -> Link {
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let scheme = headers
         .get("x-forwarded-proto")
@@ -166,7 +202,7 @@ fn link(headers: &HeaderMap, path: &str, query: &PagingQuery, sort: Sort, rel: &
             href.push_str(&format!("&{name}={encoded}"));
         }
     }
-    json!({"rel": rel, "href": href})
+    Link { rel, href }
 }
 
 struct Answer<'a> {
@@ -180,8 +216,8 @@ async fn run(
     state: &AppState,
     answer: Answer<'_>,
     filter: ConversationFilter,
-    wanted: Vec<&str>,
-) -> ApiResult<Json<Value>> {
+    wanted: Sections,
+) -> ApiResult<Json<SearchResponse>> {
     let (sort, page) = page(answer.query)?;
     let Page::Offset { offset, limit } = page else {
         unreachable!("LivePerson pages by offset")
@@ -190,28 +226,24 @@ async fn run(
         filter,
         sort,
         page,
-        parts: parts_for(&wanted),
+        parts: parts_for(wanted),
     };
     let result = state.lethe.search(answer.site, &request).await?;
     let count = result.total.unwrap_or_default();
-    let mut metadata = Map::new();
-    metadata.insert("count".into(), json!(count));
     let link = |rel, offset| link(answer.headers, answer.path, answer.query, sort, rel, offset, limit);
-    metadata.insert("self".into(), link("self", offset));
-    if offset + u64::from(limit) < count {
-        metadata.insert("next".into(), link("next", offset + u64::from(limit)));
-    }
-    if offset > 0 {
-        metadata.insert("prev".into(), link("prev", offset.saturating_sub(u64::from(limit))));
-    }
-    let records: Vec<Value> = result
+    let step = u64::from(limit);
+    let metadata = Metadata {
+        count,
+        self_link: link("self", offset),
+        next: (offset + step < count).then(|| link("next", offset + step)),
+        prev: (offset > 0).then(|| link("prev", offset.saturating_sub(step))),
+    };
+    let records = result
         .conversations
         .iter()
-        .map(|c| record(answer.site.as_str(), c, &wanted))
+        .map(|c| record(answer.site.as_str(), c, wanted))
         .collect();
-    Ok(Json(
-        json!({"_metadata": metadata, "conversationHistoryRecords": records}),
-    ))
+    Ok(Json(SearchResponse { metadata, records }))
 }
 
 /// Routes of this resource.
@@ -224,7 +256,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// LivePerson messaging-history search (seed 000 filter).
 #[utoipa::path(post, path = "/messaging_history/api/account/{site_id}/conversations/search", tag = "liveperson",
     params(("site_id" = String, Path), PagingQuery), request_body = SearchBody,
-    responses((status = 200, description = "`{_metadata, conversationHistoryRecords}`"), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SearchResponse), (status = 400, body = crate::error::ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
     auth: Authed<ConvRead>,
@@ -232,7 +264,7 @@ async fn search(
     headers: HeaderMap,
     AppQuery(query): AppQuery<PagingQuery>,
     AppJson(body): AppJson<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SearchResponse>> {
     let body: SearchBody = parse_body(body, &SEARCH_FIELDS)?;
     let mut attributes = Vec::new();
     if let Some(sde) = &body.sde_search {
@@ -269,7 +301,7 @@ async fn search(
 /// LivePerson search for one consumer's conversations.
 #[utoipa::path(post, path = "/messaging_history/api/account/{site_id}/conversations/consumer/search", tag = "liveperson",
     params(("site_id" = String, Path), PagingQuery), request_body = ConsumerSearchBody,
-    responses((status = 200, description = "`{_metadata, conversationHistoryRecords}`"), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = SearchResponse), (status = 400, body = crate::error::ErrorBody)))]
 async fn consumer_search(
     State(state): State<AppState>,
     auth: Authed<ConvRead>,
@@ -277,7 +309,7 @@ async fn consumer_search(
     headers: HeaderMap,
     AppQuery(query): AppQuery<PagingQuery>,
     AppJson(body): AppJson<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SearchResponse>> {
     let body: ConsumerSearchBody = parse_body(body, &CONSUMER_FIELDS)?;
     let filter = ConversationFilter {
         consumer_id: Some(ConsumerId::parse(body.consumer)?),

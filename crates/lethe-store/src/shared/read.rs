@@ -103,21 +103,21 @@ impl ReadStore for Backend {
             return Ok(parts);
         }
         let pool = self.read_pool();
-        let select = |head: &'static str, tail: &'static str| {
+        let select = |head: &'static str, alias: &'static str, tail: &'static str| {
             let mut query = QueryBuilder::<Db>::new(head);
-            query
-                .push(" WHERE account_id = ")
-                .push_bind(account)
-                .push(" AND conversation_id");
+            query.push(format!(" WHERE {alias}account_id = ")).push_bind(account);
+            query.push(format!(" AND {alias}conversation_id"));
             push_in_list(&mut query, ids);
             query.push(tail);
             query
         };
         if wanted.messages {
             parts.messages = select(
-                "SELECT conversation_id, message_id, seq, time, sent_by, participant_id, msg_type, file_id, \
-                 sealed_body FROM messages",
-                " ORDER BY conversation_id, seq",
+                "SELECT m.conversation_id, m.message_id, m.seq, m.time, m.sent_by, m.participant_id, m.msg_type, \
+                 m.file_id, m.sealed_body, f.content_type AS file_content_type FROM messages m \
+                 LEFT JOIN files f ON f.account_id = m.account_id AND f.file_id = m.file_id",
+                "m.",
+                " ORDER BY m.conversation_id, m.seq",
             )
             .build_query_as()
             .fetch_all(pool)
@@ -126,6 +126,7 @@ impl ReadStore for Backend {
         if wanted.attributes {
             parts.attributes = select(
                 "SELECT conversation_id, position, kind, sealed FROM conversation_attributes",
+                "",
                 " ORDER BY conversation_id, position",
             )
             .build_query_as()
@@ -135,6 +136,7 @@ impl ReadStore for Backend {
         if wanted.surveys {
             parts.survey_answers = select(
                 "SELECT conversation_id, survey_id, question_id, question, choice, sealed_text FROM survey_answers",
+                "",
                 " ORDER BY conversation_id, survey_id, question_id",
             )
             .build_query_as()
@@ -144,6 +146,7 @@ impl ReadStore for Backend {
         if wanted.files {
             parts.files = select(
                 "SELECT file_id, conversation_id, blob_key, content_type, size, sealed_name, created_at FROM files",
+                "",
                 " ORDER BY conversation_id, file_id",
             )
             .build_query_as()
