@@ -287,10 +287,25 @@ async fn search_pages_by_offset_and_keyset(s: Opened) {
         ..Default::default()
     };
     let page = store
-        .search("a1", &filter, Sort::default(), &Page::Offset { offset: 8, limit: 5 })
+        .search(
+            "a1",
+            &filter,
+            Sort::default(),
+            &Page::Offset { offset: 8, limit: 5 },
+            PartsWanted {
+                messages: true,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!((page.total, page.rows.len()), (Some(10), 2));
+    assert_eq!(
+        page.parts.messages.len(),
+        8,
+        "the page's messages come with it, and only those"
+    );
+    assert!(page.parts.attributes.is_empty(), "parts not asked for are not read");
     let mut seen = Vec::new();
     let mut after = None;
     loop {
@@ -303,6 +318,7 @@ async fn search_pages_by_offset_and_keyset(s: Opened) {
                     after: after.clone(),
                     limit: 3,
                 },
+                PartsWanted::default(),
             )
             .await
             .unwrap();
@@ -329,7 +345,13 @@ async fn search_pages_by_offset_and_keyset(s: Opened) {
     };
     assert_eq!(
         store
-            .search("a1", &none, Sort::default(), &Page::Offset { offset: 0, limit: 5 })
+            .search(
+                "a1",
+                &none,
+                Sort::default(),
+                &Page::Offset { offset: 0, limit: 5 },
+                PartsWanted::default()
+            )
             .await
             .unwrap()
             .total,
@@ -342,7 +364,13 @@ async fn search_pages_by_offset_and_keyset(s: Opened) {
     };
     assert_eq!(
         store
-            .search("a1", &hit, Sort::default(), &Page::Offset { offset: 0, limit: 5 })
+            .search(
+                "a1",
+                &hit,
+                Sort::default(),
+                &Page::Offset { offset: 0, limit: 5 },
+                PartsWanted::default()
+            )
             .await
             .unwrap()
             .total,

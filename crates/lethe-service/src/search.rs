@@ -81,7 +81,7 @@ impl Lethe {
         let filter = self.store_filter(site, &request.filter);
         let page = self
             .store
-            .search(site.as_str(), &filter, request.sort, &request.page)
+            .search(site.as_str(), &filter, request.sort, &request.page, request.parts)
             .await?;
         let next_cursor = match (&request.page, page.has_more, page.rows.last()) {
             (Page::Keyset { .. }, true, Some(last)) => {
@@ -97,7 +97,7 @@ impl Lethe {
             }
             _ => None,
         };
-        let conversations = self.open_conversations(site, page.rows, request.parts).await?;
+        let conversations = self.open_with_parts(site, page.rows, page.parts)?;
         Ok(SearchResult {
             conversations,
             total: page.total,

@@ -127,6 +127,16 @@ impl Lethe {
     ) -> ServiceResult<Vec<ConversationView>> {
         let ids: Vec<String> = records.iter().map(|r| r.conversation_id.clone()).collect();
         let parts = self.store.conversation_parts(site.as_str(), &ids, wanted).await?;
+        self.open_with_parts(site, records, parts)
+    }
+
+    /// Opens conversations whose child rows are already loaded.
+    pub fn open_with_parts(
+        &self,
+        site: &SiteId,
+        records: Vec<ConversationRecord>,
+        parts: ConversationParts,
+    ) -> ServiceResult<Vec<ConversationView>> {
         let mut grouped = group(parts);
         records
             .into_iter()

@@ -8,9 +8,12 @@
 mod blobs;
 mod error;
 mod postgres;
+mod postgres_read;
 mod records;
 mod search;
+mod sql;
 mod sqlite;
+mod sqlite_read;
 
 pub use blobs::BlobStore;
 pub use error::{StoreError, StoreResult};
@@ -40,14 +43,12 @@ pub trait AdminStore: Send + Sync + 'static {
     async fn bootstrap(&self, check: &KeyringCheck, operator: &NewApiKey) -> StoreResult<bool>;
 
     async fn create_account(&self, site_id: &str, now: i64) -> StoreResult<WriteOutcome>;
-    async fn account(&self, site_id: &str) -> StoreResult<Option<AccountRecord>>;
     async fn accounts(&self) -> StoreResult<Vec<AccountRecord>>;
 
     async fn create_bot(&self, bot: &BotRecord) -> StoreResult<WriteOutcome>;
     async fn bots(&self, account: &str) -> StoreResult<Vec<BotRecord>>;
 
     async fn create_api_key(&self, key: &NewApiKey) -> StoreResult<i64>;
-    async fn api_key_by_hash(&self, hash: &[u8]) -> StoreResult<Option<ApiKeyRecord>>;
     /// Keys of one account, or operator keys when `account` is `None`.
     async fn api_keys(&self, account: Option<&str>) -> StoreResult<Vec<ApiKeyRecord>>;
     /// Revokes a key of that account (or an operator key); false when there is none.
@@ -101,9 +102,11 @@ pub trait IngestStore: Send + Sync + 'static {
     async fn import_batch(&self, account: &str, batch: &ImportBatch) -> StoreResult<Result<ImportCounts, String>>;
 }
 
-/// Reads: single records, child rows and search.
+/// Reads on every request's path: credentials, accounts, records, child rows, search.
 #[async_trait]
 pub trait ReadStore: Send + Sync + 'static {
+    async fn api_key_by_hash(&self, hash: &[u8]) -> StoreResult<Option<ApiKeyRecord>>;
+    async fn account(&self, site_id: &str) -> StoreResult<Option<AccountRecord>>;
     async fn consumer(&self, account: &str, id: &str) -> StoreResult<Option<ConsumerRecord>>;
     async fn conversation(&self, account: &str, id: &str) -> StoreResult<Option<ConversationRecord>>;
     async fn metrics(&self, account: &str, conversation: &str) -> StoreResult<Option<MetricsRecord>>;
@@ -115,8 +118,15 @@ pub trait ReadStore: Send + Sync + 'static {
         ids: &[String],
         wanted: PartsWanted,
     ) -> StoreResult<ConversationParts>;
-    /// Conversations matching a filter, one page of them.
-    async fn search(&self, account: &str, filter: &StoreFilter, sort: Sort, page: &Page) -> StoreResult<SearchPage>;
+    /// Conversations matching a filter, one page of them, with the wanted child rows.
+    async fn search(
+        &self,
+        account: &str,
+        filter: &StoreFilter,
+        sort: Sort,
+        page: &Page,
+        wanted: PartsWanted,
+    ) -> StoreResult<SearchPage>;
 }
 
 /// Opens (creating if needed) and migrates the database a URL names.

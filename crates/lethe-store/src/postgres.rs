@@ -34,7 +34,7 @@ impl PgStore {
         Ok(self.pool.begin().await?)
     }
 
-    fn read_pool(&self) -> &Pool<Db> {
+    pub(crate) fn read_pool(&self) -> &Pool<Db> {
         &self.pool
     }
 }
@@ -43,4 +43,3 @@ include!("shared/util.rs");
 include!("shared/admin.rs");
 include!("shared/ingest.rs");
 include!("shared/import.rs");
-include!("shared/read.rs");

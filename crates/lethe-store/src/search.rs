@@ -1,6 +1,6 @@
 //! The search filter as the store sees it: personal values already replaced by hashes.
 
-use crate::records::ConversationRecord;
+use crate::records::{ConversationParts, ConversationRecord};
 use lethe_domain::filter::TimeRange;
 
 /// Conversation search criteria with lookups as keyed hashes.
@@ -24,4 +24,23 @@ pub struct SearchPage {
     pub total: Option<u64>,
     /// Whether rows follow this page (keyset paging).
     pub has_more: bool,
+    /// The child rows that were asked for, of this page's conversations.
+    pub parts: ConversationParts,
+}
+
+/// Trims the look-ahead row of a keyset page and records whether more follow.
+pub(crate) fn finish_page(
+    mut rows: Vec<ConversationRecord>,
+    total: Option<u64>,
+    page: &lethe_domain::filter::Page,
+) -> SearchPage {
+    let limit = page.limit() as usize;
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    SearchPage {
+        rows,
+        total,
+        has_more,
+        parts: ConversationParts::default(),
+    }
 }

@@ -2,9 +2,11 @@
 //! `secure_delete` on every connection so freed pages hold no old text.
 
 use crate::error::StoreResult;
+use crate::sqlite_read::Readers;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Sqlite, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 type Db = Sqlite;
@@ -20,6 +22,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: Pool<Sqlite>,
     reader: Pool<Sqlite>,
+    readers: Arc<Readers>,
 }
 
 impl SqliteStore {
@@ -40,15 +43,22 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
-        // A deep row buffer lets the connection's worker thread hand a whole result over
-        // without waiting for the reading task row by row (the default of 50 made reads of a
-        // few hundred rows ping-pong between threads).
+        // Small lookups of the admin path (keys, accounts) stay on sqlx; content reads go
+        // through `Readers`.
         let reader = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(2)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.row_buffer_size(1024))
+            .connect_with(options)
             .await?;
-        Ok(Self { writer, reader })
+        let path = crate::sqlite_path(url).ok_or_else(|| {
+            crate::StoreError::BadUrl("SQLite needs a file path (in-memory databases are not supported)".into())
+        })?;
+        let readers = Readers::open(&path, 4)?;
+        Ok(Self {
+            writer,
+            reader,
+            readers,
+        })
     }
 
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Db>> {
@@ -58,10 +68,13 @@ impl SqliteStore {
     fn read_pool(&self) -> &Pool<Db> {
         &self.reader
     }
+
+    pub(crate) fn readers(&self) -> &Arc<Readers> {
+        &self.readers
+    }
 }
 
 include!("shared/util.rs");
 include!("shared/admin.rs");
 include!("shared/ingest.rs");
 include!("shared/import.rs");
-include!("shared/read.rs");

@@ -107,15 +107,6 @@ impl AdminStore for Backend {
         })
     }
 
-    async fn account(&self, site_id: &str) -> Res<Option<AccountRecord>> {
-        Ok(
-            sqlx::query_as("SELECT site_id, created_at FROM accounts WHERE site_id = $1")
-                .bind(site_id)
-                .fetch_optional(self.read_pool())
-                .await?,
-        )
-    }
-
     async fn accounts(&self) -> Res<Vec<AccountRecord>> {
         Ok(
             sqlx::query_as("SELECT site_id, created_at FROM accounts ORDER BY site_id")
@@ -160,11 +151,6 @@ impl AdminStore for Backend {
         let id = insert_api_key(&mut tx, key).await?;
         tx.commit().await?;
         Ok(id)
-    }
-
-    async fn api_key_by_hash(&self, hash: &[u8]) -> Res<Option<ApiKeyRecord>> {
-        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1");
-        Ok(sqlx::query_as(&sql).bind(hash).fetch_optional(self.read_pool()).await?)
     }
 
     async fn api_keys(&self, account: Option<&str>) -> Res<Vec<ApiKeyRecord>> {

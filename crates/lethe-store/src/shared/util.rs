@@ -5,11 +5,9 @@
 
 use crate::error::{StoreError, StoreResult as Res};
 use crate::records::*;
-use crate::search::{SearchPage, StoreFilter};
-use crate::{AdminStore, IngestStore, ReadStore};
+use crate::{AdminStore, IngestStore};
 use async_trait::async_trait;
 use lethe_domain::conversation::{Ratings, SentBy};
-use lethe_domain::filter::{Page, Sort, SortField};
 use lethe_domain::metrics::ConversationMetrics;
 use sqlx::query_builder::Separated;
 use sqlx::QueryBuilder;
@@ -46,13 +44,6 @@ fn push_in_list<'a>(query: &mut QueryBuilder<'a, Db>, values: &'a [String]) {
     }
     list.push_unseparated(")");
 }
-
-const CONVERSATION_COLUMNS: &str = "c.conversation_id, c.kind, c.status, c.consumer_id, c.bot_id, \
-     c.start_time, c.end_time, c.close_reason, c.source, c.device, c.agent_id, c.skill_id, \
-     c.csat, c.mcs, c.sealed_participant, k.kek_id, k.wrapped";
-
-const CONVERSATION_KEY_JOIN: &str = " JOIN data_keys k ON k.account_id = c.account_id \
-     AND k.owner_kind = 'conversation' AND k.owner_id = c.conversation_id";
 
 /// The facts the reporting row is derived from.
 struct MetricsSource<'a> {

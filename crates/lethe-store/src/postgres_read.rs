@@ -1,0 +1,125 @@
+//! Reads on PostgreSQL: the shared query text bound through sqlx.
+
+use crate::error::StoreResult;
+use crate::postgres::PgStore;
+use crate::records::*;
+use crate::search::{finish_page, SearchPage, StoreFilter};
+use crate::sql::{self, Param, Sql, Style};
+use crate::ReadStore;
+use async_trait::async_trait;
+use lethe_domain::filter::{Page, Sort};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{FromRow, Postgres};
+
+fn arguments(sql: &Sql) -> PgArguments {
+    use sqlx::Arguments;
+    let mut args = PgArguments::default();
+    for param in &sql.params {
+        // Encoding an owned value into an argument buffer cannot fail for these types.
+        let _ = match param {
+            Param::Int(v) => args.add(*v),
+            Param::Text(v) => args.add(v.clone()),
+            Param::Blob(v) => args.add(v.clone()),
+        };
+    }
+    args
+}
+
+impl PgStore {
+    async fn all<T>(&self, sql: &Sql) -> StoreResult<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        Ok(sqlx::query_as_with::<Postgres, T, _>(&sql.text, arguments(sql))
+            .fetch_all(self.read_pool())
+            .await?)
+    }
+
+    async fn optional<T>(&self, sql: &Sql) -> StoreResult<Option<T>>
+    where
+        T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        Ok(sqlx::query_as_with::<Postgres, T, _>(&sql.text, arguments(sql))
+            .fetch_optional(self.read_pool())
+            .await?)
+    }
+}
+
+#[async_trait]
+impl ReadStore for PgStore {
+    async fn api_key_by_hash(&self, hash: &[u8]) -> StoreResult<Option<ApiKeyRecord>> {
+        self.optional(&sql::api_key_by_hash(Style::Dollar, hash)).await
+    }
+
+    async fn account(&self, site_id: &str) -> StoreResult<Option<AccountRecord>> {
+        self.optional(&sql::account(Style::Dollar, site_id)).await
+    }
+
+    async fn consumer(&self, account: &str, id: &str) -> StoreResult<Option<ConsumerRecord>> {
+        self.optional(&sql::consumer(Style::Dollar, account, id)).await
+    }
+
+    async fn conversation(&self, account: &str, id: &str) -> StoreResult<Option<ConversationRecord>> {
+        self.optional(&sql::conversation(Style::Dollar, account, id)).await
+    }
+
+    async fn metrics(&self, account: &str, conversation: &str) -> StoreResult<Option<MetricsRecord>> {
+        self.optional(&sql::metrics(Style::Dollar, account, conversation)).await
+    }
+
+    async fn file(&self, account: &str, conversation: &str, file: &str) -> StoreResult<Option<FileRecord>> {
+        self.optional(&sql::file(Style::Dollar, account, conversation, file))
+            .await
+    }
+
+    async fn conversation_parts(
+        &self,
+        account: &str,
+        ids: &[String],
+        wanted: PartsWanted,
+    ) -> StoreResult<ConversationParts> {
+        let mut parts = ConversationParts::default();
+        if ids.is_empty() {
+            return Ok(parts);
+        }
+        let [messages, attributes, surveys, files] = sql::parts(Style::Dollar, account, ids, wanted);
+        if let Some(q) = messages {
+            parts.messages = self.all(&q).await?;
+        }
+        if let Some(q) = attributes {
+            parts.attributes = self.all(&q).await?;
+        }
+        if let Some(q) = surveys {
+            parts.survey_answers = self.all(&q).await?;
+        }
+        if let Some(q) = files {
+            parts.files = self.all(&q).await?;
+        }
+        Ok(parts)
+    }
+
+    async fn search(
+        &self,
+        account: &str,
+        filter: &StoreFilter,
+        sort: Sort,
+        page: &Page,
+        wanted: PartsWanted,
+    ) -> StoreResult<SearchPage> {
+        let total = match page {
+            Page::Offset { .. } => {
+                let q = sql::count(Style::Dollar, account, filter);
+                let (count,): (i64,) = sqlx::query_as_with(&q.text, arguments(&q))
+                    .fetch_one(self.read_pool())
+                    .await?;
+                Some(count as u64)
+            }
+            Page::Keyset { .. } => None,
+        };
+        let rows = self.all(&sql::page(Style::Dollar, account, filter, sort, page)).await?;
+        let mut result = finish_page(rows, total, page);
+        let ids: Vec<String> = result.rows.iter().map(|r| r.conversation_id.clone()).collect();
+        result.parts = self.conversation_parts(account, &ids, wanted).await?;
+        Ok(result)
+    }
+}

@@ -1,0 +1,273 @@
+//! Read queries as text plus parameters, built once for both backends. PostgreSQL binds
+//! them through sqlx; SQLite runs them on rusqlite connections.
+
+use crate::records::PartsWanted;
+use crate::search::StoreFilter;
+use lethe_domain::filter::{Page, Sort, SortField};
+
+/// A bound value.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Int(i64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// How the engine spells the n-th parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Style {
+    /// `$1` (PostgreSQL).
+    Dollar,
+    /// `?1` (SQLite: an explicit index, whatever the order of appearance).
+    Question,
+}
+
+/// Query text and its parameters, in order.
+#[derive(Debug, Clone)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub params: Vec<Param>,
+    style: Style,
+}
+
+impl Sql {
+    fn new(style: Style, head: &str) -> Self {
+        Self {
+            text: head.to_owned(),
+            params: Vec::new(),
+            style,
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, param: Param) -> &mut Self {
+        self.params.push(param);
+        let sigil = match self.style {
+            Style::Dollar => '$',
+            Style::Question => '?',
+        };
+        self.text.push(sigil);
+        self.text.push_str(&self.params.len().to_string());
+        self
+    }
+
+    fn bind_list(&mut self, values: &[String]) -> &mut Self {
+        self.push(" IN (");
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(Param::Text(value.clone()));
+        }
+        self.push(")")
+    }
+}
+
+pub(crate) const CONVERSATION_COLUMNS: &str = "c.conversation_id, c.kind, c.status, c.consumer_id, c.bot_id, \
+     c.start_time, c.end_time, c.close_reason, c.source, c.device, c.agent_id, c.skill_id, \
+     c.csat, c.mcs, c.sealed_participant, k.kek_id, k.wrapped";
+
+const CONVERSATION_KEY_JOIN: &str = " JOIN data_keys k ON k.account_id = c.account_id \
+     AND k.owner_kind = 'conversation' AND k.owner_id = c.conversation_id";
+
+/// An API key by the hash of its secret.
+pub(crate) fn api_key_by_hash(style: Style, hash: &[u8]) -> Sql {
+    let mut sql = Sql::new(
+        style,
+        "SELECT id, account_id, name, scopes, prefix, created_at, revoked_at FROM api_keys WHERE key_hash = ",
+    );
+    sql.bind(Param::Blob(hash.to_vec()));
+    sql
+}
+
+/// One account.
+pub(crate) fn account(style: Style, site_id: &str) -> Sql {
+    let mut sql = Sql::new(style, "SELECT site_id, created_at FROM accounts WHERE site_id = ");
+    sql.bind(Param::Text(site_id.into()));
+    sql
+}
+
+/// One conversation with its key.
+pub(crate) fn conversation(style: Style, account: &str, id: &str) -> Sql {
+    let mut sql = Sql::new(
+        style,
+        &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c{CONVERSATION_KEY_JOIN}"),
+    );
+    sql.push(" WHERE c.account_id = ").bind(Param::Text(account.into()));
+    sql.push(" AND c.conversation_id = ").bind(Param::Text(id.into()));
+    sql
+}
+
+/// One consumer with its key.
+pub(crate) fn consumer(style: Style, account: &str, id: &str) -> Sql {
+    let mut sql = Sql::new(
+        style,
+        "SELECT c.consumer_id, c.sealed_profile, k.kek_id, k.wrapped, c.created_at, c.updated_at \
+         FROM consumers c JOIN data_keys k ON k.account_id = c.account_id \
+         AND k.owner_kind = 'consumer' AND k.owner_id = c.consumer_id WHERE c.account_id = ",
+    );
+    sql.bind(Param::Text(account.into()))
+        .push(" AND c.consumer_id = ")
+        .bind(Param::Text(id.into()));
+    sql
+}
+
+/// A conversation's reporting row.
+pub(crate) fn metrics(style: Style, account: &str, conversation: &str) -> Sql {
+    let mut sql = Sql::new(
+        style,
+        "SELECT conversation_id, duration_ms, consumer_messages, agent_messages, first_response_ms, \
+         csat, mcs FROM metrics WHERE account_id = ",
+    );
+    sql.bind(Param::Text(account.into()))
+        .push(" AND conversation_id = ")
+        .bind(Param::Text(conversation.into()));
+    sql
+}
+
+const FILE_COLUMNS: &str = "file_id, conversation_id, blob_key, content_type, size, sealed_name, created_at";
+
+/// One hosted file's row.
+pub(crate) fn file(style: Style, account: &str, conversation: &str, file: &str) -> Sql {
+    let mut sql = Sql::new(style, &format!("SELECT {FILE_COLUMNS} FROM files WHERE account_id = "));
+    sql.bind(Param::Text(account.into()));
+    sql.push(" AND file_id = ").bind(Param::Text(file.into()));
+    sql.push(" AND conversation_id = ")
+        .bind(Param::Text(conversation.into()));
+    sql
+}
+
+/// The child-row queries a reader wants, in the order messages, attributes, surveys, files.
+pub(crate) fn parts(style: Style, account: &str, ids: &[String], wanted: PartsWanted) -> [Option<Sql>; 4] {
+    let select = |head: &str, alias: &str, tail: &str| {
+        let mut sql = Sql::new(style, head);
+        sql.push(&format!(" WHERE {alias}account_id = "))
+            .bind(Param::Text(account.into()));
+        sql.push(&format!(" AND {alias}conversation_id"))
+            .bind_list(ids)
+            .push(tail);
+        sql
+    };
+    [
+        wanted.messages.then(|| {
+            select(
+                "SELECT m.conversation_id, m.message_id, m.seq, m.time, m.sent_by, m.participant_id, m.msg_type, \
+                 m.file_id, m.sealed_body, f.content_type AS file_content_type FROM messages m \
+                 LEFT JOIN files f ON f.account_id = m.account_id AND f.file_id = m.file_id",
+                "m.",
+                " ORDER BY m.conversation_id, m.seq",
+            )
+        }),
+        wanted.attributes.then(|| {
+            select(
+                "SELECT conversation_id, position, kind, sealed FROM conversation_attributes",
+                "",
+                " ORDER BY conversation_id, position",
+            )
+        }),
+        wanted.surveys.then(|| {
+            select(
+                "SELECT conversation_id, survey_id, question_id, question, choice, sealed_text FROM survey_answers",
+                "",
+                " ORDER BY conversation_id, survey_id, question_id",
+            )
+        }),
+        wanted.files.then(|| {
+            select(
+                &format!("SELECT {FILE_COLUMNS} FROM files"),
+                "",
+                " ORDER BY conversation_id, file_id",
+            )
+        }),
+    ]
+}
+
+/// Appends the filter's conditions; every value is bound, never spliced.
+fn push_filter(sql: &mut Sql, account: &str, f: &StoreFilter) {
+    sql.push(" WHERE c.account_id = ").bind(Param::Text(account.into()));
+    if let Some(r) = f.start {
+        sql.push(" AND c.start_time BETWEEN ")
+            .bind(Param::Int(r.from))
+            .push(" AND ")
+            .bind(Param::Int(r.to));
+    }
+    if let Some(r) = f.end {
+        sql.push(" AND c.end_time BETWEEN ")
+            .bind(Param::Int(r.from))
+            .push(" AND ")
+            .bind(Param::Int(r.to));
+    }
+    if !f.statuses.is_empty() {
+        sql.push(" AND c.status").bind_list(&f.statuses);
+    }
+    if let Some(kind) = &f.kind {
+        sql.push(" AND c.kind = ").bind(Param::Text(kind.clone()));
+    }
+    if let Some(consumer) = &f.consumer_id {
+        sql.push(" AND c.consumer_id = ").bind(Param::Text(consumer.clone()));
+    }
+    if let Some(cid) = &f.cid_hash {
+        sql.push(" AND c.cid_hash = ").bind(Param::Blob(cid.clone()));
+    }
+    for hash in &f.attribute_hashes {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM conversation_attributes a WHERE a.account_id = c.account_id \
+             AND a.conversation_id = c.conversation_id AND a.value_hash = ",
+        )
+        .bind(Param::Blob(hash.clone()))
+        .push(")");
+    }
+}
+
+/// The ordering expression; open conversations sort as ending last.
+fn sort_expression(sort: Sort) -> &'static str {
+    match sort.field {
+        SortField::Start => "c.start_time",
+        SortField::End => "COALESCE(c.end_time, 9223372036854775807)",
+    }
+}
+
+/// How many conversations match (offset paging reports it).
+pub(crate) fn count(style: Style, account: &str, filter: &StoreFilter) -> Sql {
+    let mut sql = Sql::new(style, "SELECT COUNT(*) FROM conversations c");
+    push_filter(&mut sql, account, filter);
+    sql
+}
+
+/// One page of matching conversations; keyset pages fetch one extra row to tell
+/// whether more follow.
+pub(crate) fn page(style: Style, account: &str, filter: &StoreFilter, sort: Sort, page: &Page) -> Sql {
+    let expr = sort_expression(sort);
+    let (dir, cmp) = if sort.descending { ("DESC", "<") } else { ("ASC", ">") };
+    let mut sql = Sql::new(
+        style,
+        &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c{CONVERSATION_KEY_JOIN}"),
+    );
+    push_filter(&mut sql, account, filter);
+    if let Page::Keyset {
+        after: Some(cursor), ..
+    } = page
+    {
+        sql.push(&format!(" AND ({expr}, c.conversation_id) {cmp} ("))
+            .bind(Param::Int(cursor.sort_value))
+            .push(", ")
+            .bind(Param::Text(cursor.conversation_id.as_str().to_owned()))
+            .push(")");
+    }
+    sql.push(&format!(" ORDER BY {expr} {dir}, c.conversation_id {dir} LIMIT "));
+    match page {
+        Page::Offset { offset, limit } => {
+            sql.bind(Param::Int(i64::from(*limit)))
+                .push(" OFFSET ")
+                .bind(Param::Int(*offset as i64));
+        }
+        Page::Keyset { limit, .. } => {
+            sql.bind(Param::Int(i64::from(*limit) + 1));
+        }
+    }
+    sql
+}

@@ -1,0 +1,324 @@
+//! Reads on SQLite through rusqlite: a whole query runs in one blocking task on a pooled
+//! read-only connection. sqlx-sqlite hands every row from its connection thread to the
+//! async task through a channel; on a two-core machine those wake-ups dominated search.
+
+use crate::error::{StoreError, StoreResult};
+use crate::records::*;
+use crate::search::{finish_page, SearchPage, StoreFilter};
+use crate::sql::{self, Param, Sql, Style};
+use crate::sqlite::SqliteStore;
+use crate::ReadStore;
+use async_trait::async_trait;
+use lethe_domain::filter::{Page, Sort};
+use rusqlite::{Connection, OpenFlags, Row};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Read-only connections, each used by one blocking task at a time.
+pub(crate) struct Readers {
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(err.to_string())
+            }
+            _ => StoreError::Database(err.to_string()),
+        }
+    }
+}
+
+impl Readers {
+    /// Opens `count` read-only connections to an existing database file.
+    pub(crate) fn open(path: &Path, count: usize) -> StoreResult<Arc<Self>> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connections = (0..count)
+            .map(|_| {
+                let conn = Connection::open_with_flags(path, flags)?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                conn.pragma_update(None, "secure_delete", "ON")?;
+                conn.pragma_update(None, "query_only", "ON")?;
+                conn.set_prepared_statement_cache_capacity(128);
+                Ok(conn)
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Arc::new(Self {
+            idle: Mutex::new(connections),
+            permits: Semaphore::new(count),
+        }))
+    }
+
+    /// Runs `work` on an idle connection in a blocking task.
+    pub(crate) async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Busy("read pool closed".into()))?;
+        let readers = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take();
+            let result = work(&conn);
+            readers.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("read task failed: {e}")))?
+        .map_err(StoreError::from)
+    }
+
+    fn take(&self) -> Connection {
+        // A permit guarantees a connection is idle.
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .expect("a permit implies an idle connection")
+    }
+}
+
+fn rows<T>(conn: &Connection, sql: &Sql, map: fn(&Row<'_>) -> rusqlite::Result<T>) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&sql.text)?;
+    for (i, param) in sql.params.iter().enumerate() {
+        match param {
+            Param::Int(v) => stmt.raw_bind_parameter(i + 1, v)?,
+            Param::Text(v) => stmt.raw_bind_parameter(i + 1, v)?,
+            Param::Blob(v) => stmt.raw_bind_parameter(i + 1, v)?,
+        }
+    }
+    let mut out = Vec::new();
+    let mut cursor = stmt.raw_query();
+    while let Some(row) = cursor.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+fn api_key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        name: r.get(2)?,
+        scopes: r.get(3)?,
+        prefix: r.get(4)?,
+        created_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
+}
+
+fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
+    Ok(ConversationRecord {
+        conversation_id: r.get(0)?,
+        kind: r.get(1)?,
+        status: r.get(2)?,
+        consumer_id: r.get(3)?,
+        bot_id: r.get(4)?,
+        start_time: r.get(5)?,
+        end_time: r.get(6)?,
+        close_reason: r.get(7)?,
+        source: r.get(8)?,
+        device: r.get(9)?,
+        agent_id: r.get(10)?,
+        skill_id: r.get(11)?,
+        csat: r.get(12)?,
+        mcs: r.get(13)?,
+        sealed_participant: r.get(14)?,
+        kek_id: r.get(15)?,
+        wrapped: r.get(16)?,
+    })
+}
+
+fn consumer_row(r: &Row<'_>) -> rusqlite::Result<ConsumerRecord> {
+    Ok(ConsumerRecord {
+        consumer_id: r.get(0)?,
+        sealed_profile: r.get(1)?,
+        kek_id: r.get(2)?,
+        wrapped: r.get(3)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+    })
+}
+
+fn metrics_row(r: &Row<'_>) -> rusqlite::Result<MetricsRecord> {
+    Ok(MetricsRecord {
+        conversation_id: r.get(0)?,
+        duration_ms: r.get(1)?,
+        consumer_messages: r.get(2)?,
+        agent_messages: r.get(3)?,
+        first_response_ms: r.get(4)?,
+        csat: r.get(5)?,
+        mcs: r.get(6)?,
+    })
+}
+
+fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRecord> {
+    Ok(FileRecord {
+        file_id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        blob_key: r.get(2)?,
+        content_type: r.get(3)?,
+        size: r.get(4)?,
+        sealed_name: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
+    Ok(MessageRecord {
+        conversation_id: r.get(0)?,
+        message_id: r.get(1)?,
+        seq: r.get(2)?,
+        time: r.get(3)?,
+        sent_by: r.get(4)?,
+        participant_id: r.get(5)?,
+        msg_type: r.get(6)?,
+        file_id: r.get(7)?,
+        sealed_body: r.get(8)?,
+        file_content_type: r.get(9)?,
+    })
+}
+
+fn attribute_row(r: &Row<'_>) -> rusqlite::Result<AttributeRecord> {
+    Ok(AttributeRecord {
+        conversation_id: r.get(0)?,
+        position: r.get(1)?,
+        kind: r.get(2)?,
+        sealed: r.get(3)?,
+    })
+}
+
+fn survey_row(r: &Row<'_>) -> rusqlite::Result<SurveyAnswerRecord> {
+    Ok(SurveyAnswerRecord {
+        conversation_id: r.get(0)?,
+        survey_id: r.get(1)?,
+        question_id: r.get(2)?,
+        question: r.get(3)?,
+        choice: r.get(4)?,
+        sealed_text: r.get(5)?,
+    })
+}
+
+fn read_parts(
+    conn: &Connection,
+    [messages, attributes, surveys, files]: [Option<Sql>; 4],
+) -> rusqlite::Result<ConversationParts> {
+    let mut parts = ConversationParts::default();
+    if let Some(q) = messages {
+        parts.messages = rows(conn, &q, message_row)?;
+    }
+    if let Some(q) = attributes {
+        parts.attributes = rows(conn, &q, attribute_row)?;
+    }
+    if let Some(q) = surveys {
+        parts.survey_answers = rows(conn, &q, survey_row)?;
+    }
+    if let Some(q) = files {
+        parts.files = rows(conn, &q, file_row)?;
+    }
+    Ok(parts)
+}
+
+impl SqliteStore {
+    async fn one<T: Send + 'static>(
+        &self,
+        sql: Sql,
+        map: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Option<T>> {
+        self.readers()
+            .run(move |conn| Ok(rows(conn, &sql, map)?.into_iter().next()))
+            .await
+    }
+}
+
+#[async_trait]
+impl ReadStore for SqliteStore {
+    async fn api_key_by_hash(&self, hash: &[u8]) -> StoreResult<Option<ApiKeyRecord>> {
+        self.one(sql::api_key_by_hash(Style::Question, hash), api_key_row).await
+    }
+
+    async fn account(&self, site_id: &str) -> StoreResult<Option<AccountRecord>> {
+        self.one(sql::account(Style::Question, site_id), |r| {
+            Ok(AccountRecord {
+                site_id: r.get(0)?,
+                created_at: r.get(1)?,
+            })
+        })
+        .await
+    }
+
+    async fn consumer(&self, account: &str, id: &str) -> StoreResult<Option<ConsumerRecord>> {
+        self.one(sql::consumer(Style::Question, account, id), consumer_row)
+            .await
+    }
+
+    async fn conversation(&self, account: &str, id: &str) -> StoreResult<Option<ConversationRecord>> {
+        self.one(sql::conversation(Style::Question, account, id), conversation_row)
+            .await
+    }
+
+    async fn metrics(&self, account: &str, conversation: &str) -> StoreResult<Option<MetricsRecord>> {
+        self.one(sql::metrics(Style::Question, account, conversation), metrics_row)
+            .await
+    }
+
+    async fn file(&self, account: &str, conversation: &str, file: &str) -> StoreResult<Option<FileRecord>> {
+        self.one(sql::file(Style::Question, account, conversation, file), file_row)
+            .await
+    }
+
+    async fn conversation_parts(
+        &self,
+        account: &str,
+        ids: &[String],
+        wanted: PartsWanted,
+    ) -> StoreResult<ConversationParts> {
+        if ids.is_empty() {
+            return Ok(ConversationParts::default());
+        }
+        let queries = sql::parts(Style::Question, account, ids, wanted);
+        self.readers().run(move |conn| read_parts(conn, queries)).await
+    }
+
+    async fn search(
+        &self,
+        account: &str,
+        filter: &StoreFilter,
+        sort: Sort,
+        page: &Page,
+        wanted: PartsWanted,
+    ) -> StoreResult<SearchPage> {
+        let count = matches!(page, Page::Offset { .. }).then(|| sql::count(Style::Question, account, filter));
+        let query = sql::page(Style::Question, account, filter, sort, page);
+        let page = page.clone();
+        let account = account.to_owned();
+        self.readers()
+            .run(move |conn| {
+                // Count, page and child rows read in one transaction: one consistent
+                // snapshot, and one hand-off between threads for the whole search.
+                conn.execute_batch("BEGIN")?;
+                let result = (|| {
+                    let total = match &count {
+                        Some(q) => Some(rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64),
+                        None => None,
+                    };
+                    let mut result = finish_page(rows(conn, &query, conversation_row)?, total, &page);
+                    if !result.rows.is_empty() {
+                        let ids: Vec<String> = result.rows.iter().map(|r| r.conversation_id.clone()).collect();
+                        result.parts = read_parts(conn, sql::parts(Style::Question, &account, &ids, wanted))?;
+                    }
+                    Ok(result)
+                })();
+                conn.execute_batch("COMMIT")?;
+                result
+            })
+            .await
+    }
+}
