@@ -241,7 +241,7 @@ impl Loader {
             .bind(text(m, "participant_id"))
             .bind(text(m, "type").unwrap_or("text"))
             .bind(text(m, "file_id"))
-            .bind(serde_json::to_vec(m)?)
+            .bind(message_body(m)?)
             .bind(NO_KEY)
             .execute(&mut *conn)
             .await?;
@@ -365,6 +365,18 @@ fn lookup_values(c: &Value) -> Vec<String> {
         );
     }
     values
+}
+
+/// What lethe seals as a message's body: its content fields (type, text, url, caption,
+/// file, structured content) without the envelope (id, time, sender) kept in columns.
+fn message_body(m: &Value) -> anyhow::Result<Vec<u8>> {
+    let mut body = serde_json::Map::new();
+    for field in ["type", "text", "url", "caption", "file_id", "content"] {
+        if let Some(v) = m.get(field).filter(|v| !v.is_null()) {
+            body.insert(field.to_owned(), v.clone());
+        }
+    }
+    Ok(serde_json::to_vec(&body)?)
 }
 
 fn text<'a>(v: &'a Value, field: &str) -> Option<&'a str> {

@@ -27,6 +27,8 @@ pub struct ImportResult {
     pub machine: Machine,
     pub date: String,
     pub command: String,
+    #[serde(default)]
+    pub lethe_build: String,
     pub scale: Scale,
     pub batch: usize,
     pub ndjson_bytes: u64,
@@ -75,6 +77,8 @@ pub async fn run(common: &Common, args: &ImportArgs) -> anyhow::Result<ImportRes
     let lethe_db = layout.lethe_db();
     fresh_dir(&layout.lethe_dir())?;
     let lethe = Lethe::new(common, &lethe_db)?;
+    // Read before the run: lethe may be rebuilt while the benchmark runs.
+    let build = lethe::build_identity(common);
     lethe.create_account()?;
     eprintln!("lethe-bench: lethe import …");
     let run = lethe.import(&layout.ndjson(), args.batch, &layout.root)?;
@@ -95,6 +99,7 @@ pub async fn run(common: &Common, args: &ImportArgs) -> anyhow::Result<ImportRes
         machine: Machine::current(),
         date: machine::now(),
         command: crate::invocation(),
+        lethe_build: build,
         scale: Scale::of(common),
         batch: args.batch,
         ndjson_bytes: std::fs::metadata(layout.ndjson())?.len(),

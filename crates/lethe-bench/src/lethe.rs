@@ -100,6 +100,27 @@ impl Lethe {
     }
 }
 
+/// Which lethe was measured: the binary's build time and the checkout's commit. lethe
+/// changes while it is benchmarked, so figures must say which build they belong to.
+pub fn build_identity(common: &Common) -> String {
+    let built = std::fs::metadata(&common.lethe)
+        .and_then(|m| m.modified())
+        .map(|t| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| "unknown".into());
+    let head = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    format!("`{}` built {built}; checkout at {head}", common.lethe.display())
+}
+
 /// `lethe demo … --out FILE`: the data set, written beside its final name and renamed
 /// so that an interrupted run never leaves a truncated file to be reused.
 pub fn generate(common: &Common, out: &Path) -> anyhow::Result<Duration> {

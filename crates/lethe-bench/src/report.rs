@@ -3,6 +3,7 @@
 //! one at a time. A `## Notes` section written by hand is kept across renders.
 
 use crate::import::{ImportResult, REQUIRED_RATIO};
+use crate::server::Memory;
 use crate::session::{RssResult, SearchResult, REQUIRED_IDLE_MIB, REQUIRED_P99_MS};
 use crate::Common;
 use serde::de::DeserializeOwned;
@@ -77,7 +78,14 @@ fn load<T: DeserializeOwned>(common: &Common, name: &str) -> anyhow::Result<Opti
     if !path.is_file() {
         return Ok(None);
     }
-    Ok(Some(serde_json::from_slice(&std::fs::read(path)?)?))
+    match serde_json::from_slice(&std::fs::read(&path)?) {
+        Ok(result) => Ok(Some(result)),
+        Err(e) => {
+            // Saved by an older lethe-bench: re-run that benchmark rather than fail the rest.
+            eprintln!("lethe-bench: skipping {} ({e}); re-run that benchmark", path.display());
+            Ok(None)
+        }
+    }
 }
 
 /// Rewrites the report from the saved results, keeping hand-written notes.
@@ -108,6 +116,15 @@ fn existing_notes(common: &Common) -> String {
         .map_or_else(String::new, |at| old[at..].to_owned())
 }
 
+/// Results saved before builds were recorded say so rather than show an empty cell.
+fn or_unrecorded(build: &str) -> &str {
+    if build.is_empty() {
+        "not recorded"
+    } else {
+        build
+    }
+}
+
 fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -125,6 +142,7 @@ fn import_section(text: &mut String, r: &ImportResult) -> anyhow::Result<()> {
     writeln!(text, "| | |\n|---|---|")?;
     writeln!(text, "| Machine | {} |", r.machine.describe())?;
     writeln!(text, "| Scale | {} |", r.scale.describe())?;
+    writeln!(text, "| lethe build | {} |", or_unrecorded(&r.lethe_build))?;
     writeln!(
         text,
         "| Input | {:.2} GiB NDJSON → {} rows ({} records per transaction) |",
@@ -183,6 +201,7 @@ fn search_section(text: &mut String, r: &SearchResult) -> anyhow::Result<()> {
     writeln!(text, "| | |\n|---|---|")?;
     writeln!(text, "| Machine | {} |", r.machine.describe())?;
     writeln!(text, "| Scale | {} |", r.scale.describe())?;
+    writeln!(text, "| lethe build | {} |", or_unrecorded(&r.lethe_build))?;
     writeln!(text, "| Date | {} |", r.date)?;
     writeln!(text, "| Reproduce | `{}` |\n", r.command)?;
     writeln!(
@@ -230,29 +249,43 @@ fn latency_row(
 }
 
 fn rss_section(text: &mut String, r: &RssResult) -> anyhow::Result<()> {
-    let mib = |kib: u64| kib as f64 / 1024.0;
     writeln!(text, "\n## Idle memory of `lethe serve`\n")?;
     writeln!(text, "| | |\n|---|---|")?;
     writeln!(text, "| Machine | {} |", r.machine.describe())?;
     writeln!(text, "| Scale | {} |", r.scale.describe())?;
-    writeln!(
+    writeln!(text, "| lethe build | {} |", r.lethe_build)?;
+    memory_row(text, "RSS after start-up (+2 s)", &r.startup)?;
+    memory_row(
         text,
-        "| RSS after start-up (VmRSS) | **{:.1} MiB** (requirement < {REQUIRED_IDLE_MIB} MiB: {}) |",
-        mib(r.startup_kib),
-        verdict(mib(r.startup_kib) < REQUIRED_IDLE_MIB)
+        &format!("RSS after load + {} s idle", r.idle_seconds),
+        &r.after_load,
     )?;
     writeln!(
         text,
-        "| RSS after load + {} s idle | **{:.1} MiB** (requirement < {REQUIRED_IDLE_MIB} MiB: {}) |",
-        r.idle_seconds,
-        mib(r.after_load_kib),
-        verdict(mib(r.after_load_kib) < REQUIRED_IDLE_MIB)
+        "| Peak RSS in the session (VmHWM) | {:.1} MiB |",
+        mib(r.after_load.peak_kib)
     )?;
-    writeln!(text, "| Peak RSS in the session (VmHWM) | {:.1} MiB |", mib(r.peak_kib))?;
     writeln!(text, "| Load between the readings | {} |", r.load)?;
     writeln!(text, "| Date | {} |", r.date)?;
     writeln!(text, "| Reproduce | `{}` |", r.command)?;
     Ok(())
+}
+
+fn memory_row(text: &mut String, label: &str, m: &Memory) -> anyhow::Result<()> {
+    writeln!(
+        text,
+        "| {label} | **{:.1} MiB** VmRSS (anonymous {:.1}, files {:.1}; {} threads) — requirement < {REQUIRED_IDLE_MIB} MiB: {} |",
+        mib(m.rss_kib),
+        mib(m.anon_kib),
+        mib(m.file_kib),
+        m.threads,
+        verdict(mib(m.rss_kib) < REQUIRED_IDLE_MIB)
+    )?;
+    Ok(())
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
 }
 
 fn gib(bytes: u64) -> f64 {

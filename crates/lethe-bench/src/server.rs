@@ -4,6 +4,7 @@
 use crate::lethe::Lethe;
 use crate::machine::proc_field_kib;
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -13,6 +14,21 @@ use tokio::process::{Child, Command};
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 /// How long a stopping server may take before it is killed.
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
+
+/// A reading of a process's memory. The split tells heap growth (anonymous) from
+/// mapped files (the binary, SQLite's memory map), and threads hint at per-thread arenas.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Memory {
+    /// VmRSS: all resident pages.
+    pub rss_kib: u64,
+    /// RssAnon: heap and stacks.
+    pub anon_kib: u64,
+    /// RssFile: resident pages of mapped files.
+    pub file_kib: u64,
+    /// VmHWM: the peak of VmRSS since start.
+    pub peak_kib: u64,
+    pub threads: u64,
+}
 
 /// A running `lethe serve`.
 pub struct Server {
@@ -60,19 +76,19 @@ impl Server {
         anyhow::bail!("lethe serve was not ready within {STARTUP_LIMIT:?}")
     }
 
-    /// Resident memory now (VmRSS), in KiB.
-    pub fn rss_kib(&self) -> anyhow::Result<u64> {
-        self.status_kib("VmRSS:")
-    }
-
-    /// The peak resident memory since start (VmHWM), in KiB.
-    pub fn peak_kib(&self) -> anyhow::Result<u64> {
-        self.status_kib("VmHWM:")
-    }
-
-    fn status_kib(&self, field: &str) -> anyhow::Result<u64> {
+    /// Resident memory now, from /proc/PID/status.
+    pub fn memory(&self) -> anyhow::Result<Memory> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
-        proc_field_kib(&status, field).with_context(|| format!("no {field} in /proc/{}/status", self.pid))
+        let field = |name: &str| {
+            proc_field_kib(&status, name).with_context(|| format!("no {name} in /proc/{}/status", self.pid))
+        };
+        Ok(Memory {
+            rss_kib: field("VmRSS:")?,
+            anon_kib: field("RssAnon:")?,
+            file_kib: field("RssFile:")?,
+            peak_kib: field("VmHWM:")?,
+            threads: field("Threads:")?,
+        })
     }
 
     /// SIGTERM (graceful shutdown), then SIGKILL if it lingers.

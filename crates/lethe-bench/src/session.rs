@@ -2,11 +2,11 @@
 //! and the server's memory before and after.
 
 use crate::import::Layout;
-use crate::lethe::{Lethe, ACCOUNT};
+use crate::lethe::{self, Lethe, ACCOUNT};
 use crate::load::{self, Stats, Target};
 use crate::machine::{self, Machine};
 use crate::report::{self, Scale};
-use crate::server::Server;
+use crate::server::{Memory, Server};
 use crate::{Common, LoadArgs, RssArgs};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -104,6 +104,8 @@ pub struct SearchResult {
     pub machine: Machine,
     pub date: String,
     pub command: String,
+    #[serde(default)]
+    pub lethe_build: String,
     pub scale: Scale,
     pub connections: usize,
     pub warmup_seconds: u64,
@@ -117,11 +119,10 @@ pub struct RssResult {
     pub machine: Machine,
     pub date: String,
     pub command: String,
+    pub lethe_build: String,
     pub scale: Scale,
-    pub startup_kib: u64,
-    pub after_load_kib: u64,
-    /// The peak resident size over the whole session (VmHWM).
-    pub peak_kib: u64,
+    pub startup: Memory,
+    pub after_load: Memory,
     pub idle_seconds: u64,
     pub load: String,
 }
@@ -136,12 +137,14 @@ pub async fn run(common: &Common, plan: &Plan) -> anyhow::Result<()> {
     );
     let lethe = Lethe::new(common, &layout.lethe_db())?;
     let key = lethe.create_read_key()?;
+    // Read before the start: lethe may be rebuilt while the session runs.
+    let build = lethe::build_identity(common);
     let server = Server::start(&lethe, &layout.root.join("serve.log")).await?;
-    let outcome = measure(common, plan, &server, key).await;
+    let outcome = measure(common, plan, &server, key, &build).await;
     server.stop().await?;
     let (sets, rss) = outcome?;
     if plan.save_search {
-        report::save(common, "search", &search_result(common, plan, sets))?;
+        report::save(common, "search", &search_result(common, plan, sets, build))?;
     }
     if let Some(rss) = rss {
         report::save(common, "rss", &rss)?;
@@ -154,10 +157,11 @@ async fn measure(
     plan: &Plan,
     server: &Server,
     key: String,
+    build: &str,
 ) -> anyhow::Result<(Vec<SetResult>, Option<RssResult>)> {
     tokio::time::sleep(SETTLE).await;
-    let startup_kib = server.rss_kib()?;
-    eprintln!("lethe-bench: lethe serve is up, RSS {startup_kib} KiB");
+    let startup = server.memory()?;
+    eprintln!("lethe-bench: lethe serve is up, {}", describe_memory(&startup));
     let target = Target {
         url: format!(
             "{}/messaging_history/api/account/{ACCOUNT}/conversations/consumer/search?offset=0&limit=50",
@@ -173,17 +177,19 @@ async fn measure(
         return Ok((sets, None));
     };
     tokio::time::sleep(Duration::from_secs(idle)).await;
-    let after_load_kib = server.rss_kib()?;
-    let peak_kib = server.peak_kib()?;
-    eprintln!("lethe-bench: after load and {idle}s idle, RSS {after_load_kib} KiB (peak {peak_kib} KiB)");
+    let after_load = server.memory()?;
+    eprintln!(
+        "lethe-bench: after load and {idle}s idle, {}",
+        describe_memory(&after_load)
+    );
     let rss = RssResult {
         machine: Machine::current(),
         date: machine::now(),
         command: crate::invocation(),
+        lethe_build: build.to_owned(),
         scale: Scale::of(common),
-        startup_kib,
-        after_load_kib,
-        peak_kib,
+        startup,
+        after_load,
         idle_seconds: idle,
         load: describe_load(plan),
     };
@@ -232,6 +238,13 @@ fn print_stats(connections: usize, s: &Stats) {
     );
 }
 
+fn describe_memory(m: &Memory) -> String {
+    format!(
+        "RSS {} KiB (anonymous {}, files {}; peak {}), {} threads",
+        m.rss_kib, m.anon_kib, m.file_kib, m.peak_kib, m.threads
+    )
+}
+
 fn describe_load(plan: &Plan) -> String {
     let sets: Vec<&str> = plan.sets.iter().map(|s| s.describe()).collect();
     let probe = if plan.load.probe > 0 {
@@ -248,11 +261,12 @@ fn describe_load(plan: &Plan) -> String {
     )
 }
 
-fn search_result(common: &Common, plan: &Plan, sets: Vec<SetResult>) -> SearchResult {
+fn search_result(common: &Common, plan: &Plan, sets: Vec<SetResult>, lethe_build: String) -> SearchResult {
     SearchResult {
         machine: Machine::current(),
         date: machine::now(),
         command: crate::invocation(),
+        lethe_build,
         scale: Scale::of(common),
         connections: plan.load.connections,
         warmup_seconds: plan.load.warmup,

@@ -11,11 +11,6 @@ mod serve;
 use args::{Cli, Command};
 use clap::Parser;
 
-/// mimalloc: the read path allocates many small buffers, and unlike glibc's arenas it
-/// hands freed memory back to the system, so an idle server stays small after load.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

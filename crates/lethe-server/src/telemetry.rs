@@ -39,11 +39,14 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     tracing::info_span!("request", method = %request.method(), route, request_id)
 }
 
-/// Logs each response's status and latency.
+/// Logs each response's status and latency: failures at INFO, successes at DEBUG (a
+/// line per successful request costs a write on the hot path; `LETHE_LOG=debug` shows them).
 pub fn on_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
-    tracing::info!(
-        status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
-        "response"
-    );
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if status >= 400 {
+        tracing::info!(status, latency_ms, "response");
+    } else {
+        tracing::debug!(status, latency_ms, "response");
+    }
 }

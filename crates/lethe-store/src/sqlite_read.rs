@@ -43,7 +43,10 @@ impl Readers {
                 conn.busy_timeout(Duration::from_secs(10))?;
                 conn.pragma_update(None, "secure_delete", "ON")?;
                 conn.pragma_update(None, "query_only", "ON")?;
-                conn.set_prepared_statement_cache_capacity(128);
+                // 1 MiB of page cache per reader: the OS page cache holds the hot pages
+                // anyway, and a small private cache keeps an idle server small.
+                conn.pragma_update(None, "cache_size", -1024)?;
+                conn.set_prepared_statement_cache_capacity(32);
                 Ok(conn)
             })
             .collect::<StoreResult<Vec<_>>>()?;
