@@ -229,6 +229,15 @@ async fn liveperson_search(app: TestApp) {
         .0,
         400
     );
+    let huge = format!("search?offset={}", u64::MAX);
+    let (status, body) = app
+        .json(Method::POST, &lp(&huge), Some(&key), Some(json!({"start": range})))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("offset")),
+        "an offset beyond any result is refused, not a 500: {body}"
+    );
     let (_, page) = app
         .json(Method::POST, &lp("search"), Some(&key), Some(json!({"start": range})))
         .await;

@@ -30,8 +30,12 @@ impl TimeRange {
     /// Widens `from` down and `to` up to whole 10-minute marks, as the vendor does.
     pub fn rounded_to_ten_minutes(self) -> Self {
         Self {
-            from: self.from.div_euclid(TEN_MINUTES) * TEN_MINUTES,
-            to: self.to.saturating_add(TEN_MINUTES - 1).div_euclid(TEN_MINUTES) * TEN_MINUTES,
+            from: self.from.div_euclid(TEN_MINUTES).saturating_mul(TEN_MINUTES),
+            to: self
+                .to
+                .saturating_add(TEN_MINUTES - 1)
+                .div_euclid(TEN_MINUTES)
+                .saturating_mul(TEN_MINUTES),
         }
     }
 
@@ -152,6 +156,17 @@ pub fn check_limit(limit: u32, max: u32) -> DomainResult<u32> {
     Ok(limit)
 }
 
+/// The largest offset a store can page to (SQL offsets are signed 64-bit).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+
+/// Validates an offset: one beyond what SQL can express is refused, not wrapped.
+pub fn check_offset(offset: u64) -> DomainResult<u64> {
+    if offset > MAX_OFFSET {
+        return Err(DomainError::invalid("offset", format!("must be at most {MAX_OFFSET}")));
+    }
+    Ok(offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +181,16 @@ mod tests {
             .unwrap()
             .rounded_to_ten_minutes();
         assert_eq!((exact.from, exact.to), (600_000, 1_200_000));
+    }
+
+    #[test]
+    fn extreme_bounds_neither_overflow_nor_pass() {
+        let r = TimeRange::new("start", i64::MIN, i64::MAX)
+            .unwrap()
+            .rounded_to_ten_minutes();
+        assert!(r.check_max_span("start", MAX_FILTER_RANGE_MS).is_err());
+        assert!(check_offset(u64::MAX).is_err());
+        assert_eq!(check_offset(MAX_OFFSET).unwrap(), MAX_OFFSET);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use lethe_domain::conversation::{AttributeKind, ConversationStatus};
 use lethe_domain::filter::{
-    check_limit, AttributeMatch, ConversationFilter, Page, Sort, TimeRange, MAX_FILTER_RANGE_MS,
+    check_limit, check_offset, AttributeMatch, ConversationFilter, Page, Sort, TimeRange, MAX_FILTER_RANGE_MS,
 };
 use lethe_domain::{ConsumerId, SiteId};
 use lethe_service::search::SearchRequest;
@@ -172,7 +172,7 @@ fn page(query: &PagingQuery) -> ApiResult<(Sort, Page)> {
     Ok((
         sort,
         Page::Offset {
-            offset: query.offset.unwrap_or(0),
+            offset: check_offset(query.offset.unwrap_or(0))?,
             limit,
         },
     ))
@@ -235,7 +235,7 @@ async fn run(
     let metadata = Metadata {
         count,
         self_link: link("self", offset),
-        next: (offset + step < count).then(|| link("next", offset + step)),
+        next: (offset.saturating_add(step) < count).then(|| link("next", offset + step)),
         prev: (offset > 0).then(|| link("prev", offset.saturating_sub(step))),
     };
     let records = result
