@@ -61,11 +61,9 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Invalid { field, message } => Self::invalid(field, message),
-            ServiceError::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
             ServiceError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            ServiceError::Gone(m) => Self::new(StatusCode::GONE, "gone", m),
             ServiceError::Unavailable(m) => {
                 tracing::warn!(error = %m, "storage unavailable");
                 Self::new(

@@ -9,9 +9,6 @@ pub enum ServiceError {
     /// Malformed or rule-breaking input; `field` names the part.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
-    /// Missing credential, or one lethe does not know.
-    #[error("{0}")]
-    Unauthorized(String),
     /// The credential lacks the scope or belongs to another account.
     #[error("{0}")]
     Forbidden(String),
@@ -21,9 +18,6 @@ pub enum ServiceError {
     /// The write contradicts stored state.
     #[error("{0}")]
     Conflict(String),
-    /// The object was erased.
-    #[error("{0}")]
-    Gone(String),
     /// The database or blob store is momentarily unavailable; retrying may succeed.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),

@@ -71,8 +71,6 @@ pub trait IngestStore: Send + Sync + 'static {
     /// Replaces a consumer record whole (its data key must exist).
     async fn upsert_consumer(&self, account: &str, consumer: &ConsumerWrite) -> StoreResult<()>;
 
-    /// Creates a conversation with its key and attributes, or compares with the stored one.
-    async fn create_conversation(&self, account: &str, conv: &ConversationWrite) -> StoreResult<WriteOutcome>;
     /// Appends a message unless the conversation is missing or closed.
     async fn append_message(
         &self,

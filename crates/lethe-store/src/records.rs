@@ -1,6 +1,5 @@
 //! What the store reads and writes: rows with personal fields already sealed.
 
-use lethe_domain::metrics::ConversationMetrics;
 use lethe_domain::Millis;
 
 /// A wrapped data key as stored beside its owner.
@@ -262,19 +261,6 @@ pub struct MetricsRecord {
     pub first_response_ms: Option<i64>,
     pub csat: Option<i64>,
     pub mcs: Option<i64>,
-}
-
-impl From<&MetricsRecord> for ConversationMetrics {
-    fn from(m: &MetricsRecord) -> Self {
-        ConversationMetrics {
-            duration_ms: m.duration_ms,
-            consumer_messages: m.consumer_messages,
-            agent_messages: m.agent_messages,
-            first_response_ms: m.first_response_ms,
-            csat: m.csat,
-            mcs: m.mcs,
-        }
-    }
 }
 
 /// A whole conversation as bulk import writes it, in one batch transaction.

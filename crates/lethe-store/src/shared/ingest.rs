@@ -178,21 +178,6 @@ impl IngestStore for Backend {
         Ok(())
     }
 
-    async fn create_conversation(&self, account: &str, conv: &ConversationWrite) -> Res<WriteOutcome> {
-        let mut tx = self.begin_write().await?;
-        if !insert_conversation(&mut tx, account, conv).await? {
-            let outcome = existing_conversation_outcome(&mut tx, account, conv).await?;
-            tx.rollback().await?;
-            return Ok(outcome);
-        }
-        if let Some(end_time) = conv.end_time {
-            let source = metrics_source(conv, end_time);
-            insert_metrics(&mut tx, account, &source, &[]).await?;
-        }
-        tx.commit().await?;
-        Ok(WriteOutcome::Created)
-    }
-
     async fn append_message(
         &self,
         account: &str,
