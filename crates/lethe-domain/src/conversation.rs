@@ -6,46 +6,6 @@ use crate::time::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            /// Every variant.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The stored and native wire spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),+ }
-            }
-            /// Parses the stored spelling.
-            pub fn parse(value: &str) -> Option<Self> {
-                match value { $($wire => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let value = String::deserialize(d)?;
-                Self::parse(&value).ok_or_else(|| {
-                    let expected: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    serde::de::Error::custom(format!(
-                        "unknown value `{value}`, expected one of: {}",
-                        expected.join(", ")
-                    ))
-                })
-            }
-        }
-    };
-}
-
 wire_enum!(
     /// Messaging conversation or chat engagement.
     ConversationKind { Messaging = "messaging", Chat = "chat" }

@@ -12,6 +12,9 @@ pub enum DomainError {
     /// The write contradicts what is already stored.
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not make this change (an operator-only setting, say).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl DomainError {

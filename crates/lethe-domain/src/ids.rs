@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 /// Longest id lethe accepts; vendor ids are far shorter, this only bounds abuse.
 pub const MAX_ID_LEN: usize = 200;
 
-fn check_opaque(field: &str, value: &str) -> DomainResult<()> {
+pub(crate) fn check_opaque(field: &str, value: &str) -> DomainResult<()> {
     if value.is_empty() {
         return Err(DomainError::invalid(field, "must not be empty"));
     }

@@ -39,6 +39,12 @@ pub struct Config {
     pub log_format: String,
     /// Seconds in-flight requests get to finish after a shutdown signal.
     pub shutdown_grace_seconds: u64,
+    /// Most ids one deletion request may list.
+    pub max_ids_per_request: usize,
+    /// Most conversations a filter or channel-user deletion target may cover.
+    pub max_filter_conversations: usize,
+    /// How often the server makes requests final whose grace period has ended.
+    pub promotion_interval_seconds: u64,
 }
 
 impl Default for Config {
@@ -56,6 +62,9 @@ impl Default for Config {
             import_batch_size: 500,
             log_format: "pretty".into(),
             shutdown_grace_seconds: 20,
+            max_ids_per_request: 100,
+            max_filter_conversations: 10_000,
+            promotion_interval_seconds: 30,
         }
     }
 }
@@ -74,6 +83,9 @@ impl fmt::Debug for Config {
             .field("import_body_limit_bytes", &self.import_body_limit_bytes)
             .field("import_batch_size", &self.import_batch_size)
             .field("log_format", &self.log_format)
+            .field("max_ids_per_request", &self.max_ids_per_request)
+            .field("max_filter_conversations", &self.max_filter_conversations)
+            .field("promotion_interval_seconds", &self.promotion_interval_seconds)
             .finish()
     }
 }
@@ -114,6 +126,11 @@ impl Config {
         }
         if self.import_batch_size == 0 || self.body_limit_bytes == 0 {
             return Err("import_batch_size and body_limit_bytes must be positive".into());
+        }
+        if self.max_ids_per_request == 0 || self.max_filter_conversations == 0 || self.promotion_interval_seconds == 0 {
+            return Err(
+                "max_ids_per_request, max_filter_conversations and promotion_interval_seconds must be positive".into(),
+            );
         }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return Err("log_format must be pretty or json".into());

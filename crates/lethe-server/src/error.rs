@@ -16,6 +16,9 @@ pub struct ErrorBody {
     /// The part of the request at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The object's current status, when that is why the request was refused (409).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<String>,
     pub request_id: String,
 }
 
@@ -26,6 +29,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    pub current_status: Option<String>,
+    /// Seconds until a retry can succeed (429), sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -36,6 +42,8 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            current_status: None,
+            retry_after: None,
         }
     }
 
@@ -48,6 +56,8 @@ impl ApiError {
             code: "invalid_input",
             message: format!("{field}: {message}"),
             field: Some(field),
+            current_status: None,
+            retry_after: None,
         }
     }
 
@@ -64,6 +74,24 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            ServiceError::WrongState { current, message } => Self {
+                current_status: Some(current),
+                ..Self::new(StatusCode::CONFLICT, "invalid_state", message)
+            },
+            ServiceError::QuotaExceeded { limit, resets_at } => {
+                let now = lethe_domain::time::now();
+                Self {
+                    retry_after: Some(((resets_at - now).max(0) / 1000) as u64 + 1),
+                    ..Self::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "quota_exceeded",
+                        format!(
+                            "the account's monthly quota of {limit} deletion requests is used up; it resets at {}",
+                            lethe_domain::time::to_rfc3339(resets_at)
+                        ),
+                    )
+                }
+            }
             ServiceError::Unavailable(m) => {
                 tracing::warn!(error = %m, "storage unavailable");
                 Self::new(
@@ -96,9 +124,16 @@ impl IntoResponse for ApiError {
             code: self.code,
             message: self.message,
             field: self.field,
+            current_status: self.current_status,
             request_id: current_request_id(),
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

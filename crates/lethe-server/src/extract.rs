@@ -92,7 +92,27 @@ scope_markers!(
     Admin => Admin,
     ConvWrite => ConversationsWrite,
     ConvRead => ConversationsRead,
+    DelWrite => DeletionWrite,
+    DelRead => DeletionRead,
+    DelApprove => DeletionApprove,
 );
+
+/// The optional `Idempotency-Key` header of a create.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(Self(None)),
+            Some(value) => value
+                .to_str()
+                .map(|v| Self(Some(v.trim().to_owned())))
+                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII")),
+        }
+    }
+}
 
 /// An authenticated caller allowed `S` on the account in the path (if the path has one).
 pub struct Authed<S> {

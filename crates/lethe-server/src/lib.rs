@@ -24,7 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use error::ApiError;
-use lethe_service::{Lethe, SystemClock};
+use lethe_service::deletion::DeletionLimits;
+use lethe_service::{Clock, Lethe, SystemClock};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -44,10 +45,19 @@ pub struct Prepared {
 /// Opens storage, loads (or generates) the secrets, checks them against the database
 /// and creates the first operator key on a fresh database.
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    prepare_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`prepare`] with a given clock (tests move a manual one instead of sleeping).
+pub async fn prepare_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Prepared> {
     let (keyring, generated_key_file) = secrets::load_keyring(&config)?;
     let store = lethe_store::open(&config.database_url).await?;
     let blobs = lethe_store::BlobStore::open(&config.blob_location())?;
-    let lethe = Lethe::new(store, Arc::new(keyring), blobs, Arc::new(SystemClock));
+    let limits = DeletionLimits {
+        max_ids: config.max_ids_per_request,
+        max_filter_conversations: config.max_filter_conversations,
+    };
+    let lethe = Lethe::new(store, Arc::new(keyring), blobs, clock).with_limits(limits);
     let bootstrap_key = lethe.bootstrap().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let state = AppState {
         lethe,
@@ -110,11 +120,29 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    tokio::spawn(promote_periodically(state.clone(), shutdown.clone()));
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await?;
     Ok(())
+}
+
+/// Makes requests final as their grace periods end, until shutdown. Reads of an
+/// account's requests promote too, so this only bounds how late a quiet account is.
+async fn promote_periodically(state: AppState, shutdown: CancellationToken) {
+    let period = std::time::Duration::from_secs(state.config.promotion_interval_seconds);
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => {
+                if let Err(e) = state.lethe.promote_due(None).await {
+                    tracing::warn!(error = %e, "promoting due deletion requests failed");
+                }
+            }
+        }
+    }
 }
 
 /// Prepares and serves: the single entry point of `lethe serve` and of tests.

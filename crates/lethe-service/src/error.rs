@@ -18,6 +18,15 @@ pub enum ServiceError {
     /// The write contradicts stored state.
     #[error("{0}")]
     Conflict(String),
+    /// The object's current state does not allow the operation (cancel after final…).
+    #[error("{message}")]
+    WrongState { current: String, message: String },
+    /// The account's monthly request quota is used up until `resets_at`.
+    #[error("monthly quota of {limit} deletion requests reached")]
+    QuotaExceeded {
+        limit: u32,
+        resets_at: lethe_domain::Millis,
+    },
     /// The database or blob store is momentarily unavailable; retrying may succeed.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
@@ -42,6 +51,7 @@ impl From<DomainError> for ServiceError {
             DomainError::Invalid { field, message } => Self::Invalid { field, message },
             DomainError::NotFound(what) => Self::NotFound(what),
             DomainError::Conflict(what) => Self::Conflict(what),
+            DomainError::Forbidden(why) => Self::Forbidden(why),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod deletion;
 pub mod error;
 pub mod import;
 pub mod ingest;
@@ -14,7 +15,7 @@ pub mod wire;
 
 mod sealing;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ServiceError, ServiceResult};
 pub use principal::Principal;
 
@@ -30,6 +31,8 @@ pub struct Lethe {
     pub keyring: Arc<Keyring>,
     pub blobs: BlobStore,
     pub clock: Arc<dyn Clock>,
+    /// Bounds on deletion requests.
+    pub limits: deletion::DeletionLimits,
     /// Accounts seen to exist. Accounts are never deleted, so a positive answer can be
     /// remembered and saves a query on every request.
     known_accounts: Arc<RwLock<HashSet<String>>>,
@@ -43,8 +46,15 @@ impl Lethe {
             keyring,
             blobs,
             clock,
+            limits: deletion::DeletionLimits::default(),
             known_accounts: Arc::default(),
         }
+    }
+
+    /// Sets the bounds on deletion requests.
+    pub fn with_limits(mut self, limits: deletion::DeletionLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     fn now(&self) -> i64 {

@@ -15,6 +15,29 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The operator acting through the command line on the database directly.
+    pub fn cli() -> Self {
+        let mut scopes = Scopes::default();
+        for scope in Scope::ALL {
+            scopes.insert(scope);
+        }
+        Self {
+            key_id: 0,
+            name: "cli".into(),
+            account: None,
+            scopes,
+        }
+    }
+
+    /// How the change log names this caller: the key's id, never its (free-text) name.
+    pub fn actor(&self) -> String {
+        if self.key_id == 0 {
+            "cli".into()
+        } else {
+            format!("key:{}", self.key_id)
+        }
+    }
+
     /// Whether this is an operator (all-accounts) credential.
     pub fn is_operator(&self) -> bool {
         self.account.is_none()

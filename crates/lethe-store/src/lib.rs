@@ -7,9 +7,11 @@
 
 mod blobs;
 mod error;
+mod plan_read;
 mod postgres;
 mod postgres_read;
 mod records;
+mod requests;
 mod search;
 mod sql;
 mod sqlite;
@@ -18,16 +20,17 @@ mod sqlite_read;
 pub use blobs::BlobStore;
 pub use error::{StoreError, StoreResult};
 pub use records::*;
+pub use requests::*;
 pub use search::{SearchPage, StoreFilter};
 
 use async_trait::async_trait;
 use lethe_domain::filter::{Page, Sort};
 use std::sync::Arc;
 
-/// Everything lethe persists in its database: the three parts below, together.
-pub trait Store: AdminStore + IngestStore + ReadStore {}
+/// Everything lethe persists in its database: the parts below, together.
+pub trait Store: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore {}
 
-impl<T: AdminStore + IngestStore + ReadStore> Store for T {}
+impl<T: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore> Store for T {}
 
 /// Deployment bootstrap, accounts, bots and API keys.
 #[async_trait]

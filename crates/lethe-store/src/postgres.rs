@@ -43,3 +43,4 @@ include!("shared/util.rs");
 include!("shared/admin.rs");
 include!("shared/ingest.rs");
 include!("shared/import.rs");
+include!("shared/requests.rs");

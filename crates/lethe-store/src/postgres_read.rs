@@ -26,7 +26,7 @@ fn arguments(sql: &Sql) -> PgArguments {
 }
 
 impl PgStore {
-    async fn all<T>(&self, sql: &Sql) -> StoreResult<Vec<T>>
+    pub(crate) async fn all<T>(&self, sql: &Sql) -> StoreResult<Vec<T>>
     where
         T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {

@@ -14,6 +14,8 @@ pub struct StoredKey {
 pub enum KeyOwnerKind {
     Consumer,
     Conversation,
+    /// A deletion request's sealed target, keyed by its job id.
+    Request,
 }
 
 impl KeyOwnerKind {
@@ -22,6 +24,7 @@ impl KeyOwnerKind {
         match self {
             KeyOwnerKind::Consumer => "consumer",
             KeyOwnerKind::Conversation => "conversation",
+            KeyOwnerKind::Request => "request",
         }
     }
 }

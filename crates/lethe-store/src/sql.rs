@@ -271,3 +271,57 @@ pub(crate) fn page(style: Style, account: &str, filter: &StoreFilter, sort: Sort
     }
     sql
 }
+
+/// What erasing each listed conversation would touch.
+pub(crate) fn conversation_stats(style: Style, account: &str, ids: &[String]) -> Sql {
+    let child = |table: &str, what: &str| {
+        format!(
+            "(SELECT {what} FROM {table} x WHERE x.account_id = c.account_id \
+             AND x.conversation_id = c.conversation_id)"
+        )
+    };
+    let mut sql = Sql::new(
+        style,
+        &format!(
+            "SELECT c.conversation_id, c.kind, c.status, {}, {}, {}, {}, {} FROM conversations c",
+            child("messages", "COUNT(*)"),
+            child("files", "COUNT(*)"),
+            child("files", "CAST(COALESCE(SUM(x.size), 0) AS BIGINT)"),
+            child("survey_answers", "COUNT(*)"),
+            child("metrics", "COUNT(*)"),
+        ),
+    );
+    sql.push(" WHERE c.account_id = ").bind(Param::Text(account.into()));
+    sql.push(" AND c.conversation_id").bind_list(ids);
+    sql
+}
+
+/// Which of the listed consumers exist.
+pub(crate) fn existing_consumers(style: Style, account: &str, ids: &[String]) -> Sql {
+    let mut sql = Sql::new(style, "SELECT consumer_id FROM consumers WHERE account_id = ");
+    sql.bind(Param::Text(account.into()));
+    sql.push(" AND consumer_id").bind_list(ids);
+    sql
+}
+
+/// The conversations of the listed consumers, oldest first.
+pub(crate) fn conversations_of_consumers(style: Style, account: &str, ids: &[String]) -> Sql {
+    let mut sql = Sql::new(
+        style,
+        "SELECT c.conversation_id FROM conversations c WHERE c.account_id = ",
+    );
+    sql.bind(Param::Text(account.into()));
+    sql.push(" AND c.consumer_id")
+        .bind_list(ids)
+        .push(" ORDER BY c.start_time, c.conversation_id");
+    sql
+}
+
+/// Up to `cap` ids of conversations matching a filter, oldest first.
+pub(crate) fn matching_ids(style: Style, account: &str, filter: &StoreFilter, cap: usize) -> Sql {
+    let mut sql = Sql::new(style, "SELECT c.conversation_id FROM conversations c");
+    push_filter(&mut sql, account, filter);
+    sql.push(" ORDER BY c.start_time, c.conversation_id LIMIT ")
+        .bind(Param::Int(cap as i64));
+    sql
+}

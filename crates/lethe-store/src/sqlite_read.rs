@@ -88,7 +88,11 @@ impl Readers {
     }
 }
 
-fn rows<T>(conn: &Connection, sql: &Sql, map: fn(&Row<'_>) -> rusqlite::Result<T>) -> rusqlite::Result<Vec<T>> {
+pub(crate) fn rows<T>(
+    conn: &Connection,
+    sql: &Sql,
+    map: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
     let mut stmt = conn.prepare_cached(&sql.text)?;
     for (i, param) in sql.params.iter().enumerate() {
         match param {

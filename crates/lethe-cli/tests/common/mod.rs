@@ -2,12 +2,15 @@
 //! PostgreSQL whenever it is reachable (required when LETHE_REQUIRE_POSTGRES=1).
 #![allow(dead_code)]
 
+pub mod deletion;
 pub mod pg;
 
 use lethe_server::Config;
+use lethe_service::ManualClock;
 use reqwest::{Client, Method, Response};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Which backend a test runs on.
@@ -25,6 +28,8 @@ pub struct TestApp {
     pub operator_key: String,
     pub dir: tempfile::TempDir,
     pub config: Config,
+    /// The server's clock: tests move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
     shutdown: CancellationToken,
     _pg: Option<pg::TempDatabase>,
 }
@@ -80,9 +85,13 @@ impl TestApp {
             body_limit_bytes: 64 * 1024,
             import_body_limit_bytes: 1024 * 1024,
             import_batch_size: 3,
+            max_filter_conversations: 3,
             ..Config::default()
         };
-        let prepared = lethe_server::prepare(config.clone()).await.expect("prepare");
+        let clock = Arc::new(ManualClock::at(lethe_domain::time::now()));
+        let prepared = lethe_server::prepare_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("prepare");
         let operator_key = prepared
             .bootstrap_key
             .clone()
@@ -98,9 +107,15 @@ impl TestApp {
             operator_key,
             dir,
             config,
+            clock,
             shutdown,
             _pg: pg,
         })
+    }
+
+    /// The server clock's current time.
+    pub fn now_ms(&self) -> i64 {
+        lethe_service::Clock::now(&*self.clock)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -152,6 +167,44 @@ impl TestApp {
             .await;
         assert_eq!(status, 201, "{body}");
         body["key"].as_str().expect("key").to_owned()
+    }
+
+    /// Creates an account key with a name (LivePerson shows it as `requested_by`).
+    pub async fn key_named(&self, site: &str, name: &str, scopes: &[&str]) -> String {
+        let (status, body) = self
+            .json(
+                Method::POST,
+                &format!("/v1/accounts/{site}/keys"),
+                Some(&self.operator_key),
+                Some(json!({"name": name, "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["key"].as_str().expect("key").to_owned()
+    }
+
+    /// Runs one SQL statement on the server's database directly (tests that play an
+    /// attacker with database access).
+    pub async fn raw_sql(&self, statements: &[&str]) {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.config.database_url)
+                    .await
+                    .expect("sqlite");
+                for sql in statements {
+                    sqlx::query(sql).execute(&mut conn).await.expect("raw sql");
+                }
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.config.database_url)
+                    .await
+                    .expect("postgres");
+                for sql in statements {
+                    sqlx::query(sql).execute(&mut conn).await.expect("raw sql");
+                }
+            }
+        }
     }
 
     /// An account with a read+write key.

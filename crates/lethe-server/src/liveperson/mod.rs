@@ -1,5 +1,6 @@
 //! The LivePerson dialect: its wire shapes over lethe's services.
 
+mod deletion;
 mod render;
 mod search;
 
@@ -8,5 +9,5 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// Every LivePerson route.
 pub fn router() -> OpenApiRouter<AppState> {
-    search::router()
+    search::router().merge(deletion::router())
 }

@@ -5,7 +5,10 @@ pub mod consumers;
 pub mod conversations;
 pub mod dto;
 pub mod import;
+pub mod requests;
+pub mod requests_dto;
 pub mod search;
+pub mod settings;
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -21,5 +24,7 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .merge(consumers::router())
         .merge(conversations::router())
         .merge(search::router())
+        .merge(requests::router())
+        .merge(settings::router())
         .merge(large_bodies)
 }
