@@ -43,6 +43,12 @@ pub enum Command {
     Import(ImportArgs),
     /// Search an account's conversations.
     Search(SearchArgs),
+    /// Deletion requests: create, list, show, preview, cancel, approve, reject.
+    #[command(subcommand)]
+    Requests(crate::requests::RequestsCmd),
+    /// An account's deletion settings.
+    #[command(subcommand)]
+    Settings(crate::settings::SettingsCmd),
     /// Generate a realistic demo data set (into an account, or as NDJSON).
     Demo(DemoArgs),
     /// Write the OpenAPI document.

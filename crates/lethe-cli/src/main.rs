@@ -5,8 +5,10 @@ mod args;
 mod demo;
 mod import;
 mod output;
+mod requests;
 mod search;
 mod serve;
+mod settings;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -31,6 +33,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => admin::keys(&cli.global, cmd).await,
         Command::Import(args) => import::import(&cli.global, args).await,
         Command::Search(args) => search::search(&cli.global, args).await,
+        Command::Requests(cmd) => requests::requests(&cli.global, cmd).await,
+        Command::Settings(cmd) => settings::settings(&cli.global, cmd).await,
         Command::Demo(args) => demo::demo(&cli.global, args).await,
         Command::Openapi(args) => admin::openapi(args),
     }
