@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod liveperson;
+mod memory;
 pub mod ops;
 pub mod request_id;
 pub mod secrets;
@@ -121,6 +122,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     tokio::spawn(promote_periodically(state.clone(), shutdown.clone()));
+    tokio::spawn(memory::trim_when_quiet(shutdown.clone()));
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())

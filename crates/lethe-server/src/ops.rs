@@ -68,5 +68,6 @@ pub async fn record(request: Request, next: Next) -> Response {
     let labels = [("route", route), ("method", method), ("status", status)];
     metrics::counter!("lethe_http_requests_total", &labels).increment(1);
     metrics::histogram!("lethe_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    crate::memory::note_request();
     response
 }
