@@ -216,6 +216,14 @@ async fn quota_holds_under_concurrency_and_resets_monthly(app: TestApp) {
 
     app.clock.set(next_month);
     create(&app, "acme", &key, json!({"conversation_ids": ["c1"]})).await;
+    let (_, report) = app
+        .json(Method::GET, "/v1/accounts/acme/change-log/verify", Some(&key), None)
+        .await;
+    assert_eq!(report["valid"], true, "concurrent appends keep one chain: {report}");
+    assert_eq!(
+        report["entries"], 6,
+        "the quota change, four creates, one after the reset: {report}"
+    );
 }
 
 async fn idempotency_keys_replay_or_conflict(app: TestApp) {
