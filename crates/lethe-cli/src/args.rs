@@ -36,6 +36,9 @@ pub enum Command {
     /// Manage bots.
     #[command(subcommand)]
     Bots(BotsCmd),
+    /// Kore.ai apps: a bot's client credential for HS256 `auth` tokens.
+    #[command(subcommand)]
+    Apps(crate::apps::AppsCmd),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCmd),

@@ -1,6 +1,7 @@
 //! The `lethe` command.
 
 mod admin;
+mod apps;
 mod args;
 mod demo;
 mod import;
@@ -30,6 +31,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => admin::migrate(&cli.global).await,
         Command::Accounts(cmd) => admin::accounts(&cli.global, cmd).await,
         Command::Bots(cmd) => admin::bots(&cli.global, cmd).await,
+        Command::Apps(cmd) => apps::apps(&cli.global, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.global, cmd).await,
         Command::Import(args) => import::import(&cli.global, args).await,
         Command::Search(args) => search::search(&cli.global, args).await,

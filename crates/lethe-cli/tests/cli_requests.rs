@@ -123,6 +123,41 @@ fn story(dir: &Path, db: &str) {
     assert!(!ok && stderr.contains("execution_window"), "{stderr}");
     let settings = json(dir, db, &["settings", "get", "--account", "acme", "--json"]);
     assert_eq!(settings["grace_period_seconds"], 0);
+
+    assert!(
+        lethe(
+            dir,
+            db,
+            &["bots", "create", "--account", "acme", "b1", "--name", "Support"]
+        )
+        .0
+    );
+    let app = json(
+        dir,
+        db,
+        &[
+            "apps",
+            "create",
+            "--account",
+            "acme",
+            "--bot",
+            "b1",
+            "--name",
+            "etl",
+            "--scopes",
+            "deletion:write",
+        ],
+    );
+    assert!(
+        app["app_id"].as_str().unwrap().starts_with("cs-") && app["client_secret"].is_string(),
+        "{app}"
+    );
+    let listed = json(dir, db, &["apps", "list", "--account", "acme", "--json"]);
+    assert_eq!(listed[0]["app_id"], app["app_id"]);
+    assert!(
+        !listed.to_string().contains(app["client_secret"].as_str().unwrap()),
+        "secrets are shown once"
+    );
 }
 
 #[test]

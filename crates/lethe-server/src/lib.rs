@@ -4,6 +4,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod koreai;
 pub mod liveperson;
 mod memory;
 pub mod ops;

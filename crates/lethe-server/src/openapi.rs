@@ -40,6 +40,7 @@ pub(crate) fn api_router(config: &Config) -> (Router<AppState>, Document) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::v1::router(config.import_body_limit_bytes))
         .merge(crate::liveperson::router())
+        .merge(crate::koreai::router())
         .split_for_parts()
 }
 

@@ -119,6 +119,7 @@ impl Lethe {
             name: record.name,
             account,
             scopes,
+            app: None,
         }))
     }
 

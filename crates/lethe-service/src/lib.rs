@@ -1,6 +1,7 @@
 //! lethe's domain services: every surface (native API, dialects, CLI) calls these.
 
 pub mod accounts;
+pub mod apps;
 pub mod clock;
 pub mod deletion;
 pub mod error;
@@ -17,7 +18,7 @@ mod sealing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ServiceError, ServiceResult};
-pub use principal::Principal;
+pub use principal::{AppGrant, Principal};
 
 use lethe_crypto::Keyring;
 use lethe_store::{BlobStore, Store};

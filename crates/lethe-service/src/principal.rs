@@ -12,6 +12,15 @@ pub struct Principal {
     /// `None` for an operator key, which may act on every account.
     pub account: Option<SiteId>,
     pub scopes: Scopes,
+    /// Set for a Kore.ai app: the app's id and the one bot it may act for.
+    pub app: Option<AppGrant>,
+}
+
+/// What a Kore.ai app token grants beyond its account and scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppGrant {
+    pub app_id: String,
+    pub bot_id: String,
 }
 
 impl Principal {
@@ -26,12 +35,15 @@ impl Principal {
             name: "cli".into(),
             account: None,
             scopes,
+            app: None,
         }
     }
 
     /// How the change log names this caller: the key's id, never its (free-text) name.
     pub fn actor(&self) -> String {
-        if self.key_id == 0 {
+        if let Some(app) = &self.app {
+            format!("app:{}", app.app_id)
+        } else if self.key_id == 0 {
             "cli".into()
         } else {
             format!("key:{}", self.key_id)
@@ -69,6 +81,7 @@ mod tests {
             name: "k".into(),
             account: account.map(|a| SiteId::parse(a).unwrap()),
             scopes: Scopes::parse_list(scopes).unwrap(),
+            app: None,
         }
     }
 

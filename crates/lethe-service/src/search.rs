@@ -63,6 +63,7 @@ impl Lethe {
             statuses: filter.statuses.iter().map(|s| s.as_str().to_owned()).collect(),
             kind: filter.kind.map(|k| k.as_str().to_owned()),
             consumer_id: filter.consumer_id.as_ref().map(|c| c.as_str().to_owned()),
+            bot_id: None,
             cid_hash: filter
                 .channel_user_id
                 .as_deref()

@@ -56,6 +56,13 @@ pub trait AdminStore: Send + Sync + 'static {
     async fn api_keys(&self, account: Option<&str>) -> StoreResult<Vec<ApiKeyRecord>>;
     /// Revokes a key of that account (or an operator key); false when there is none.
     async fn revoke_api_key(&self, account: Option<&str>, id: i64, now: i64) -> StoreResult<bool>;
+
+    /// Stores an app and the data key its secret is sealed with.
+    async fn create_app(&self, app: &AppRecord) -> StoreResult<()>;
+    /// An app by its (deployment-wide unique) id.
+    async fn app(&self, app_id: &str) -> StoreResult<Option<AppRecord>>;
+    /// The apps of one account.
+    async fn apps(&self, account: &str) -> StoreResult<Vec<AppRecord>>;
 }
 
 /// Writes of consumers and conversations.

@@ -12,13 +12,14 @@ use async_trait::async_trait;
 /// engines' parameter limits.
 const CHUNK: usize = 1_000;
 
-type StatsRow = (String, String, String, i64, i64, i64, i64, i64);
+type StatsRow = (String, String, Option<String>, String, i64, i64, i64, i64, i64);
 
 fn stats(row: StatsRow) -> ConversationStats {
-    let (conversation_id, kind, status, messages, files, file_bytes, survey_answers, metrics) = row;
+    let (conversation_id, kind, bot_id, status, messages, files, file_bytes, survey_answers, metrics) = row;
     ConversationStats {
         conversation_id,
         kind,
+        bot_id,
         status,
         messages,
         files,
@@ -49,6 +50,7 @@ impl PlanStore for SqliteStore {
                             r.get(5)?,
                             r.get(6)?,
                             r.get(7)?,
+                            r.get(8)?,
                         )))
                     })?);
                 }
@@ -64,6 +66,16 @@ impl PlanStore for SqliteStore {
 
     async fn conversations_of_consumers(&self, account: &str, ids: &[String]) -> StoreResult<Vec<String>> {
         self.strings(ids, |c| sql::conversations_of_consumers(Style::Question, account, c))
+            .await
+    }
+
+    async fn channel_user_since(&self, account: &str, cid_hash: &[u8]) -> StoreResult<Option<i64>> {
+        let q = sql::channel_user_since(Style::Question, account, cid_hash);
+        self.readers()
+            .run(move |conn| {
+                let rows = crate::sqlite_read::rows(conn, &q, |r| r.get::<_, Option<i64>>(0))?;
+                Ok(rows.into_iter().flatten().next())
+            })
             .await
     }
 
@@ -116,6 +128,13 @@ impl PlanStore for PgStore {
     async fn conversations_of_consumers(&self, account: &str, ids: &[String]) -> StoreResult<Vec<String>> {
         self.strings(ids, |c| sql::conversations_of_consumers(Style::Dollar, account, c))
             .await
+    }
+
+    async fn channel_user_since(&self, account: &str, cid_hash: &[u8]) -> StoreResult<Option<i64>> {
+        let rows: Vec<(Option<i64>,)> = self
+            .all(&sql::channel_user_since(Style::Dollar, account, cid_hash))
+            .await?;
+        Ok(rows.into_iter().find_map(|r| r.0))
     }
 
     async fn matching_conversations(

@@ -16,6 +16,8 @@ pub enum KeyOwnerKind {
     Conversation,
     /// A deletion request's sealed target, keyed by its job id.
     Request,
+    /// A Kore.ai app's client secret.
+    App,
 }
 
 impl KeyOwnerKind {
@@ -25,6 +27,7 @@ impl KeyOwnerKind {
             KeyOwnerKind::Consumer => "consumer",
             KeyOwnerKind::Conversation => "conversation",
             KeyOwnerKind::Request => "request",
+            KeyOwnerKind::App => "app",
         }
     }
 }
@@ -309,4 +312,19 @@ pub struct ConversationParts {
     pub attributes: Vec<AttributeRecord>,
     pub survey_answers: Vec<SurveyAnswerRecord>,
     pub files: Vec<FileRecord>,
+}
+
+/// A Kore.ai app of a bot, with its data key (the secret is sealed with it).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AppRecord {
+    pub app_id: String,
+    pub account_id: String,
+    pub bot_id: String,
+    pub name: String,
+    pub scopes: String,
+    pub sealed_secret: Vec<u8>,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+    pub kek_id: String,
+    pub wrapped: Vec<u8>,
 }

@@ -153,6 +153,7 @@ pub struct RequestQuery {
 pub struct ConversationStats {
     pub conversation_id: String,
     pub kind: String,
+    pub bot_id: Option<String>,
     pub status: String,
     pub messages: i64,
     pub files: i64,
@@ -178,6 +179,8 @@ pub trait RequestStore: Send + Sync + 'static {
         log: &LogDraft,
     ) -> StoreResult<CreateOutcome>;
     async fn request(&self, account: &str, id: i64) -> StoreResult<Option<RequestRecord>>;
+    /// A request by its job id (`cdj-…`).
+    async fn request_by_job(&self, account: &str, job_id: &str) -> StoreResult<Option<RequestRecord>>;
     async fn requests(&self, account: &str, query: &RequestQuery) -> StoreResult<Vec<RequestRecord>>;
     async fn request_items(&self, account: &str, id: i64) -> StoreResult<Vec<RequestItem>>;
     /// Applies a guarded change, its items and its change-log entry in one transaction.
@@ -198,6 +201,8 @@ pub trait PlanStore: Send + Sync + 'static {
     async fn existing_consumers(&self, account: &str, ids: &[String]) -> StoreResult<Vec<String>>;
     /// The conversations of these consumers.
     async fn conversations_of_consumers(&self, account: &str, ids: &[String]) -> StoreResult<Vec<String>>;
+    /// When the earliest consumer holding this channel-user hash was created.
+    async fn channel_user_since(&self, account: &str, cid_hash: &[u8]) -> StoreResult<Option<Millis>>;
     /// Up to `cap` conversation ids matching a filter, oldest first.
     async fn matching_conversations(&self, account: &str, filter: &StoreFilter, cap: usize)
         -> StoreResult<Vec<String>>;

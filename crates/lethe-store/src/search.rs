@@ -11,6 +11,7 @@ pub struct StoreFilter {
     pub statuses: Vec<String>,
     pub kind: Option<String>,
     pub consumer_id: Option<String>,
+    pub bot_id: Option<String>,
     pub cid_hash: Option<Vec<u8>>,
     /// Each hash must match one engagement attribute of the conversation.
     pub attribute_hashes: Vec<Vec<u8>>,

@@ -210,6 +210,9 @@ fn push_filter(sql: &mut Sql, account: &str, f: &StoreFilter) {
     if let Some(consumer) = &f.consumer_id {
         sql.push(" AND c.consumer_id = ").bind(Param::Text(consumer.clone()));
     }
+    if let Some(bot) = &f.bot_id {
+        sql.push(" AND c.bot_id = ").bind(Param::Text(bot.clone()));
+    }
     if let Some(cid) = &f.cid_hash {
         sql.push(" AND c.cid_hash = ").bind(Param::Blob(cid.clone()));
     }
@@ -283,7 +286,7 @@ pub(crate) fn conversation_stats(style: Style, account: &str, ids: &[String]) ->
     let mut sql = Sql::new(
         style,
         &format!(
-            "SELECT c.conversation_id, c.kind, c.status, {}, {}, {}, {}, {} FROM conversations c",
+            "SELECT c.conversation_id, c.kind, c.bot_id, c.status, {}, {}, {}, {}, {} FROM conversations c",
             child("messages", "COUNT(*)"),
             child("files", "COUNT(*)"),
             child("files", "CAST(COALESCE(SUM(x.size), 0) AS BIGINT)"),
@@ -314,6 +317,18 @@ pub(crate) fn conversations_of_consumers(style: Style, account: &str, ids: &[Str
     sql.push(" AND c.consumer_id")
         .bind_list(ids)
         .push(" ORDER BY c.start_time, c.conversation_id");
+    sql
+}
+
+/// When the earliest consumer holding a channel-user hash was created.
+pub(crate) fn channel_user_since(style: Style, account: &str, cid_hash: &[u8]) -> Sql {
+    let mut sql = Sql::new(
+        style,
+        "SELECT MIN(c.created_at) FROM consumers c JOIN consumer_lookups l ON l.account_id = c.account_id \
+         AND l.consumer_id = c.consumer_id WHERE l.account_id = ",
+    );
+    sql.bind(Param::Text(account.into()));
+    sql.push(" AND l.value_hash = ").bind(Param::Blob(cid_hash.to_vec()));
     sql
 }
 

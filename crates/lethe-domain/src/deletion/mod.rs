@@ -1,8 +1,10 @@
 //! Deletion requests: their lifecycle and their targets.
 
+mod koreai;
 mod status;
 mod target;
 
+pub use koreai::KoreAiDelete;
 pub use status::{RequestSource, RequestStatus};
 pub use target::{ChannelUserTarget, FilterTarget, Target, TargetKind, TargetLimits, HASHED_PREFIX};
 

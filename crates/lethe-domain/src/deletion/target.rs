@@ -20,6 +20,7 @@ wire_enum!(
         Consumers = "consumers",
         ChannelUser = "channel_user",
         Filter = "filter",
+        BotConversations = "bot_conversations",
     }
 );
 
@@ -36,6 +37,8 @@ pub struct ChannelUserTarget {
     pub cid: String,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Only conversations with this bot (Kore.ai requests are scoped to one).
+    pub bot_id: Option<String>,
 }
 
 impl ChannelUserTarget {
@@ -68,15 +71,21 @@ pub enum Target {
     },
     ChannelUser(ChannelUserTarget),
     Filter(FilterTarget),
+    /// Conversations of either kind that must belong to one bot.
+    BotConversations {
+        bot_id: String,
+        ids: Vec<String>,
+    },
 }
 
-const NATIVE_FIELDS: [&str; 6] = [
+const NATIVE_FIELDS: [&str; 7] = [
     "conversation_ids",
     "engagement_ids",
     "consumer_ids",
     "include_conversations",
     "channel_user",
     "filter",
+    "bot_conversations",
 ];
 
 impl Target {
@@ -88,6 +97,7 @@ impl Target {
             Target::Consumers { .. } => TargetKind::Consumers,
             Target::ChannelUser(_) => TargetKind::ChannelUser,
             Target::Filter(_) => TargetKind::Filter,
+            Target::BotConversations { .. } => TargetKind::BotConversations,
         }
     }
 
@@ -103,13 +113,14 @@ impl Target {
             "consumer_ids",
             "channel_user",
             "filter",
+            "bot_conversations",
         ]
         .into_iter()
         .filter(|k| map.contains_key(*k))
         .collect();
         let field = exactly_one(
             &present,
-            "conversation_ids, engagement_ids, consumer_ids, channel_user or filter",
+            "conversation_ids, engagement_ids, consumer_ids, channel_user, filter or bot_conversations",
         )?;
         let include = match map.get("include_conversations") {
             None | Some(Value::Null) => None,
@@ -131,6 +142,7 @@ impl Target {
                 include_conversations: include.unwrap_or(false),
             },
             "channel_user" => Target::ChannelUser(channel_user(value)?),
+            "bot_conversations" => bot_conversations(value, limits)?,
             _ => Target::Filter(FilterTarget::parse("filter", value)?),
         })
     }
@@ -177,9 +189,16 @@ impl Target {
                 include_conversations,
             } => json!({ "consumer_ids": list(ids), "include_conversations": include_conversations }),
             Target::ChannelUser(c) => {
-                json!({ "channel_user": { "cid": value(&c.cid), "from": c.from, "to": c.to } })
+                let mut user = json!({ "cid": value(&c.cid), "from": c.from, "to": c.to });
+                if let Some(bot) = &c.bot_id {
+                    user["bot_id"] = json!(bot);
+                }
+                json!({ "channel_user": user })
             }
             Target::Filter(f) => json!({ "filter": f.render(value) }),
+            Target::BotConversations { bot_id, ids } => {
+                json!({ "bot_conversations": { "bot_id": bot_id, "ids": list(ids) } })
+            }
         }
     }
 
@@ -326,7 +345,10 @@ fn sde_search(field: &str, value: &Value) -> DomainResult<Vec<AttributeMatch>> {
 
 fn channel_user(value: &Value) -> DomainResult<ChannelUserTarget> {
     let map = as_object("channel_user", value)?;
-    if let Some(key) = map.keys().find(|k| !["cid", "from", "to"].contains(&k.as_str())) {
+    if let Some(key) = map
+        .keys()
+        .find(|k| !["cid", "from", "to", "bot_id"].contains(&k.as_str()))
+    {
         return Err(DomainError::invalid(format!("channel_user.{key}"), "unknown field"));
     }
     let cid = match map.get("cid") {
@@ -346,10 +368,19 @@ fn channel_user(value: &Value) -> DomainResult<ChannelUserTarget> {
             )),
         }
     };
+    let bot_id = match map.get("bot_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            check_opaque("channel_user.bot_id", s)?;
+            Some(s.clone())
+        }
+        Some(_) => return Err(DomainError::invalid("channel_user.bot_id", "must be a string")),
+    };
     let target = ChannelUserTarget {
         cid,
         from: date("from")?,
         to: date("to")?,
+        bot_id,
     };
     if let (Some(from), Some(to)) = target.range() {
         if from > to {
@@ -357,6 +388,30 @@ fn channel_user(value: &Value) -> DomainResult<ChannelUserTarget> {
         }
     }
     Ok(target)
+}
+
+fn bot_conversations(value: &Value, limits: TargetLimits) -> DomainResult<Target> {
+    let map = as_object("bot_conversations", value)?;
+    if let Some(key) = map.keys().find(|k| !["bot_id", "ids"].contains(&k.as_str())) {
+        return Err(DomainError::invalid(
+            format!("bot_conversations.{key}"),
+            "unknown field",
+        ));
+    }
+    let bot_id = match map.get("bot_id") {
+        Some(Value::String(s)) => {
+            check_opaque("bot_conversations.bot_id", s)?;
+            s.clone()
+        }
+        _ => {
+            return Err(DomainError::invalid(
+                "bot_conversations.bot_id",
+                "must be a non-empty string",
+            ))
+        }
+    };
+    let ids = ids("bot_conversations.ids", map.get("ids").unwrap_or(&Value::Null), limits)?;
+    Ok(Target::BotConversations { bot_id, ids })
 }
 
 fn ids(field: &str, value: &Value, limits: TargetLimits) -> DomainResult<Vec<String>> {
@@ -462,6 +517,22 @@ mod tests {
         let target = Target::from_native(&filter, LIMITS).unwrap();
         assert_eq!(target.to_native()["filter"]["start"], json!({"from": 0, "to": 600_000}));
         assert!(!target.to_hashed(&|_| "z".into()).to_string().contains("ann@x.org"));
+    }
+
+    #[test]
+    fn bot_scoped_targets_round_trip() {
+        let t = Target::BotConversations {
+            bot_id: "b1".into(),
+            ids: vec!["k1".into()],
+        };
+        assert_eq!(Target::from_native(&t.to_native(), LIMITS), Ok(t));
+        let user = Target::ChannelUser(ChannelUserTarget {
+            cid: "wa-1".into(),
+            from: Some("2026-03-01".into()),
+            to: None,
+            bot_id: Some("b1".into()),
+        });
+        assert_eq!(Target::from_native(&user.to_native(), LIMITS), Ok(user));
     }
 
     #[test]

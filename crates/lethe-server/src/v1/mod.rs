@@ -1,6 +1,7 @@
 //! The native API.
 
 pub mod admin;
+pub mod apps;
 pub mod consumers;
 pub mod conversations;
 pub mod dto;
@@ -21,6 +22,7 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(upload_limit));
     OpenApiRouter::new()
         .merge(admin::router())
+        .merge(apps::router())
         .merge(consumers::router())
         .merge(conversations::router())
         .merge(search::router())

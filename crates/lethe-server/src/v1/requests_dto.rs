@@ -17,6 +17,15 @@ pub struct ChannelUserIn {
     pub from: Option<String>,
     /// `YYYY-MM-DD`, inclusive.
     pub to: Option<String>,
+    /// Only this bot's conversations.
+    pub bot_id: Option<String>,
+}
+
+/// Conversations (of either kind) that must belong to one bot.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BotConversationsIn {
+    pub bot_id: String,
+    pub ids: Vec<String>,
 }
 
 /// A deletion request: exactly one of the target fields. `filter` is the LivePerson
@@ -32,6 +41,7 @@ pub struct DeletionRequestIn {
     pub channel_user: Option<ChannelUserIn>,
     #[schema(value_type = Option<Object>)]
     pub filter: Option<Value>,
+    pub bot_conversations: Option<BotConversationsIn>,
 }
 
 /// One step of a request's history.

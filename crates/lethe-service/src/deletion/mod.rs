@@ -3,6 +3,7 @@
 
 mod changelog;
 mod create;
+mod koreai;
 mod lifecycle;
 mod resolve;
 mod settings;
@@ -10,6 +11,7 @@ mod view;
 
 pub use changelog::ChainReport;
 pub use create::{Created, NewDeletion};
+pub use koreai::KoreAiJob;
 pub use resolve::{Counts, Preview, PreviewItem};
 pub use view::{RequestView, TimelineEntry};
 

@@ -138,9 +138,27 @@ impl Lethe {
                     preview.add_conversations(&stats);
                 }
             }
+            Target::BotConversations { bot_id, ids } => {
+                let stats = self.store.conversation_stats(account, ids).await?;
+                for id in ids {
+                    // Another bot's conversation is not this bot's to erase: not found.
+                    match stats
+                        .iter()
+                        .find(|s| &s.conversation_id == id && s.bot_id.as_ref() == Some(bot_id))
+                    {
+                        Some(s) => preview.add_conversations(std::slice::from_ref(s)),
+                        None => preview.items.push(PreviewItem {
+                            kind: "conversation",
+                            id: id.clone(),
+                            problem: Some("not_found"),
+                        }),
+                    }
+                }
+            }
             Target::ChannelUser(user) => {
                 let (from, to) = user.range();
                 let filter = StoreFilter {
+                    bot_id: user.bot_id.clone(),
                     cid_hash: Some(self.lookup_hash(account, Lookup::ChannelUser(&user.cid))),
                     start: Some(TimeRange {
                         from: from.unwrap_or(i64::MIN),

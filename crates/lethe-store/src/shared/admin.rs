@@ -66,6 +66,10 @@ async fn check_keyring(tx: &mut Tx, check: &KeyringCheck, now: i64) -> Res<bool>
     Ok(fresh)
 }
 
+const APP_SELECT: &str = "SELECT a.app_id, a.account_id, a.bot_id, a.name, a.scopes, a.sealed_secret, a.created_at, \
+     a.revoked_at, k.kek_id, k.wrapped FROM apps a JOIN data_keys k ON k.account_id = a.account_id \
+     AND k.owner_kind = 'app' AND k.owner_id = a.app_id";
+
 const API_KEY_COLUMNS: &str = "id, account_id, name, scopes, prefix, created_at, revoked_at";
 
 #[async_trait]
@@ -185,5 +189,48 @@ impl AdminStore for Backend {
         let found = query.execute(&mut *tx).await?.rows_affected() == 1;
         tx.commit().await?;
         Ok(found)
+    }
+
+    async fn create_app(&self, app: &AppRecord) -> Res<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO data_keys (account_id, owner_kind, owner_id, kek_id, wrapped, created_at) \
+             VALUES ($1, 'app', $2, $3, $4, $5)",
+        )
+        .bind(&app.account_id)
+        .bind(&app.app_id)
+        .bind(&app.kek_id)
+        .bind(&app.wrapped)
+        .bind(app.created_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO apps (app_id, account_id, bot_id, name, scopes, sealed_secret, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&app.app_id)
+        .bind(&app.account_id)
+        .bind(&app.bot_id)
+        .bind(&app.name)
+        .bind(&app.scopes)
+        .bind(&app.sealed_secret)
+        .bind(app.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn app(&self, app_id: &str) -> Res<Option<AppRecord>> {
+        let sql = format!("{APP_SELECT} WHERE a.app_id = $1");
+        Ok(sqlx::query_as(&sql)
+            .bind(app_id)
+            .fetch_optional(self.read_pool())
+            .await?)
+    }
+
+    async fn apps(&self, account: &str) -> Res<Vec<AppRecord>> {
+        let sql = format!("{APP_SELECT} WHERE a.account_id = $1 ORDER BY a.created_at, a.app_id");
+        Ok(sqlx::query_as(&sql).bind(account).fetch_all(self.read_pool()).await?)
     }
 }

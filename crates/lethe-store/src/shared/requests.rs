@@ -300,6 +300,15 @@ impl RequestStore for Backend {
             .await?)
     }
 
+    async fn request_by_job(&self, account: &str, job_id: &str) -> Res<Option<RequestRecord>> {
+        let sql = format!("{REQUEST_SELECT} WHERE r.account_id = $1 AND r.job_id = $2");
+        Ok(sqlx::query_as(&sql)
+            .bind(account)
+            .bind(job_id)
+            .fetch_optional(self.read_pool())
+            .await?)
+    }
+
     async fn requests(&self, account: &str, q: &RequestQuery) -> Res<Vec<RequestRecord>> {
         let mut query = QueryBuilder::<Db>::new(REQUEST_SELECT);
         query.push(" WHERE r.account_id = ").push_bind(account);
