@@ -28,6 +28,8 @@ pub struct Global {
 pub enum Command {
     /// Run the HTTP server.
     Serve(ServeArgs),
+    /// Run deletion jobs (and grace-period promotion) without the HTTP server.
+    Worker,
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Manage accounts (tenants).

@@ -28,6 +28,7 @@ async fn main() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::serve(&cli.global, args).await,
+        Command::Worker => serve::worker(&cli.global).await,
         Command::Migrate => admin::migrate(&cli.global).await,
         Command::Accounts(cmd) => admin::accounts(&cli.global, cmd).await,
         Command::Bots(cmd) => admin::bots(&cli.global, cmd).await,

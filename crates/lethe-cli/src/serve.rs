@@ -65,6 +65,25 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs grace-period promotion and the job runner without HTTP, until SIGTERM or Ctrl-C.
+pub async fn worker(global: &Global) -> anyhow::Result<()> {
+    let config = load(global, Overrides::default())?;
+    lethe_server::telemetry::init(&config.log_format);
+    let mut prepared = lethe_server::prepare(config).await?;
+    lethe_server::announce(&prepared);
+    let mut config = (*prepared.state.config).clone();
+    config.runner_enabled = true;
+    prepared.state.config = std::sync::Arc::new(config);
+    tracing::info!(
+        database = prepared.state.lethe.store.backend(),
+        "lethe worker is running jobs"
+    );
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    lethe_server::work(prepared.state, shutdown).await;
+    Ok(())
+}
+
 async fn stop_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]

@@ -94,7 +94,7 @@ fn story(dir: &Path, db: &str) {
     );
     let id = pending["id"].to_string();
     let approved = json(dir, db, &["requests", "approve", &id, "--account", "acme", "--json"]);
-    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["status"], "scheduled");
     let other = json(
         dir,
         db,

@@ -49,7 +49,7 @@ async fn auto_mode_lifecycle(app: TestApp) {
     assert_eq!(get(&app, "acme", &key, &format!("/{id}")).await.1["status"], "pending");
     app.clock.advance(2000);
     let (_, shown) = get(&app, "acme", &key, &format!("/{id}")).await;
-    assert_eq!(shown["status"], "approved", "{shown}");
+    assert_eq!(shown["status"], "scheduled", "{shown}");
     assert_eq!(shown["final_at"], shown["grace_ends_at"]);
     let events: Vec<&str> = shown["timeline"]
         .as_array()
@@ -57,7 +57,7 @@ async fn auto_mode_lifecycle(app: TestApp) {
         .iter()
         .map(|t| t["event"].as_str().unwrap())
         .collect();
-    assert_eq!(events, vec!["created", "finalized"]);
+    assert_eq!(events, vec!["created", "finalized", "scheduled"]);
     assert_eq!(shown["timeline"][1]["actor"], "system");
     assert_eq!(
         shown["items"].as_array().unwrap().len(),
@@ -71,7 +71,66 @@ async fn auto_mode_lifecycle(app: TestApp) {
         (409, Some("invalid_state")),
         "{refused}"
     );
-    assert_eq!(refused["current_status"], "approved");
+    assert_eq!(refused["current_status"], "scheduled");
+
+    // The job erases c1, skips the open c2 and finds no `nope`.
+    assert_eq!(app.run_jobs().await, 1);
+    let (_, done) = get(&app, "acme", &key, &format!("/{id}")).await;
+    assert_eq!(done["status"], "partially_completed", "{done}");
+    let outcomes: Vec<&str> = done["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["erased", "skipped_open", "not_found"]);
+    assert_eq!(done["target_hashed"], true);
+    assert!(
+        !done.to_string().contains("\"c1\""),
+        "ids are hashed once the request ends: {done}"
+    );
+    let events: Vec<&str> = done["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            "created",
+            "finalized",
+            "scheduled",
+            "started",
+            "target_hashed",
+            "partially_completed"
+        ]
+    );
+    let (status, _) = app
+        .json(Method::GET, "/v1/accounts/acme/conversations/c1", Some(&key), None)
+        .await;
+    assert_eq!(status, 404);
+    let msg = json!({"id": "m9", "time": "2026-03-01T10:09:00Z", "sent_by": "agent", "text": "late"});
+    let (status, gone) = app
+        .json(
+            Method::POST,
+            "/v1/accounts/acme/conversations/c1/messages",
+            Some(&key),
+            Some(msg),
+        )
+        .await;
+    assert_eq!((status, gone["code"].as_str()), (410, Some("gone")), "{gone}");
+    let again = conversation("c1", "2026-03-01T10:00:00Z", json!({}));
+    let (status, _) = app
+        .json(Method::POST, "/v1/accounts/acme/conversations", Some(&key), Some(again))
+        .await;
+    assert_eq!(status, 410, "an erased id cannot come back");
+    assert_eq!(
+        app.json(Method::GET, "/v1/accounts/acme/conversations/c2", Some(&key), None)
+            .await
+            .0,
+        200
+    );
 }
 
 async fn zero_grace_is_final_at_once(app: TestApp) {
@@ -79,7 +138,7 @@ async fn zero_grace_is_final_at_once(app: TestApp) {
     let (status, body) = settings(&app, "acme", &key, json!({"grace_period_seconds": 0})).await;
     assert_eq!(status, 200, "{body}");
     let created = create(&app, "acme", &key, json!({"engagement_ids": ["acme123"]})).await;
-    assert_eq!(created["status"], "approved", "{created}");
+    assert_eq!(created["status"], "scheduled", "{created}");
 }
 
 async fn manual_mode_needs_an_operator(app: TestApp) {
@@ -118,14 +177,17 @@ async fn manual_mode_needs_an_operator(app: TestApp) {
     let second = create(&app, "acme", &key, json!({"conversation_ids": ["c1"]})).await;
     let second_id = second["id"].as_i64().unwrap();
     app.clock.advance(3600 * 1000 + 1);
-    assert_eq!(get(&app, "acme", &key, &format!("/{id}")).await.1["status"], "approved");
+    assert_eq!(
+        get(&app, "acme", &key, &format!("/{id}")).await.1["status"],
+        "scheduled"
+    );
     let (_, waiting) = get(&app, "acme", &key, &format!("/{second_id}")).await;
     assert_eq!(
         waiting["status"], "pending",
         "grace over but not approved: still cancellable"
     );
     let (status, late) = post(&app, "acme", &op, &format!("/{second_id}/approve"), None).await;
-    assert_eq!((status, late["status"].as_str()), (200, Some("approved")), "{late}");
+    assert_eq!((status, late["status"].as_str()), (200, Some("scheduled")), "{late}");
     assert_eq!(late["final_at"], late["approved_at"]);
 
     settings(&app, "acme", &op, json!({"approval_mode": "auto"})).await;

@@ -144,7 +144,7 @@ async fn records_match_the_vendor_examples(app: TestApp) {
         .await;
     assert_eq!(
         (status, late["current_status"].as_str()),
-        (409, Some("approved")),
+        (409, Some("scheduled")),
         "{late}"
     );
     let (_, one) = app
@@ -304,7 +304,14 @@ async fn change_log_chain_verifies_and_shows_edits(app: TestApp) {
         .collect();
     assert_eq!(
         events,
-        vec!["created", "canceled", "created", "settings_changed", "finalized"]
+        vec![
+            "created",
+            "canceled",
+            "created",
+            "settings_changed",
+            "finalized",
+            "scheduled"
+        ]
     );
     assert_eq!(log[1]["prev_hash"], log[0]["hash"]);
     let text = log.to_string();
@@ -316,7 +323,7 @@ async fn change_log_chain_verifies_and_shows_edits(app: TestApp) {
         .await;
     assert_eq!(
         (report["valid"].as_bool(), report["entries"].as_u64()),
-        (Some(true), Some(5)),
+        (Some(true), Some(6)),
         "{report}"
     );
 

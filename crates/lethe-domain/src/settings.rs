@@ -243,6 +243,46 @@ impl ExecutionWindow {
     }
 }
 
+impl ExecutionWindow {
+    /// Whether jobs may run at `ms` (epoch milliseconds).
+    pub fn is_open(&self, ms: crate::Millis) -> bool {
+        self.next_open(ms) == ms
+    }
+
+    /// The first instant at or after `ms` when the window is open.
+    pub fn next_open(&self, ms: crate::Millis) -> crate::Millis {
+        let Self::Daily { start, end, zone } = self else {
+            return ms;
+        };
+        let Some(utc) = chrono::DateTime::from_timestamp_millis(ms) else {
+            return ms;
+        };
+        let local = utc.with_timezone(zone).time();
+        let open = if start < end {
+            local >= *start && local < *end
+        } else {
+            local >= *start || local < *end
+        };
+        if open {
+            return ms;
+        }
+        // Walk forward in minutes to the local start: exact across DST changes, and at
+        // most a day of steps.
+        let step = 60_000;
+        let mut t = ms - ms.rem_euclid(step) + step;
+        for _ in 0..(26 * 60) {
+            if let Some(at) = chrono::DateTime::from_timestamp_millis(t) {
+                let now = at.with_timezone(zone).time();
+                if now >= *start && (now < *end || start > end) {
+                    return t;
+                }
+            }
+            t += step;
+        }
+        ms
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +334,17 @@ mod tests {
             );
         }
         assert!(ExecutionWindow::parse("22:00-04:00 Europe/Berlin").is_ok());
+        let night = ExecutionWindow::parse("01:00-05:00 Europe/Berlin").unwrap();
+        let noon = crate::time::parse_rfc3339("2026-11-24T12:00:00Z").unwrap();
+        assert!(!night.is_open(noon));
+        let opens = night.next_open(noon);
+        assert_eq!(
+            crate::time::to_rfc3339(opens),
+            "2026-11-25T00:00:00.000Z",
+            "01:00 in Berlin (UTC+1)"
+        );
+        assert!(night.is_open(opens));
+        assert!(ExecutionWindow::Always.is_open(noon));
         assert!(is_internal_url("http://[::1]:8080/x"));
         assert!(is_internal_url("http://localhost/x"));
         assert!(!is_internal_url("https://hooks.example.com/x"));

@@ -45,6 +45,20 @@ pub struct Config {
     pub max_filter_conversations: usize,
     /// How often the server makes requests final whose grace period has ended.
     pub promotion_interval_seconds: u64,
+    /// Whether `lethe serve` runs deletion jobs (off: another node's runner does).
+    pub runner_enabled: bool,
+    /// How often an idle runner looks for due jobs, in milliseconds.
+    pub runner_poll_ms: u64,
+    /// Items per erasure transaction.
+    pub job_batch_size: usize,
+    /// How long a claimed job stays leased without a batch commit.
+    pub job_lease_seconds: u64,
+    /// Failed attempts before a job is `failed`.
+    pub job_max_attempts: u32,
+    /// First retry delay in milliseconds (doubled per attempt, with jitter).
+    pub job_retry_base_ms: u64,
+    /// PostgreSQL: vacuum the erased tables after each job.
+    pub vacuum_after_job: bool,
 }
 
 impl Default for Config {
@@ -65,6 +79,13 @@ impl Default for Config {
             max_ids_per_request: 100,
             max_filter_conversations: 10_000,
             promotion_interval_seconds: 30,
+            runner_enabled: true,
+            runner_poll_ms: 1_000,
+            job_batch_size: 20,
+            job_lease_seconds: 30,
+            job_max_attempts: 5,
+            job_retry_base_ms: 1_000,
+            vacuum_after_job: true,
         }
     }
 }
@@ -86,6 +107,13 @@ impl fmt::Debug for Config {
             .field("max_ids_per_request", &self.max_ids_per_request)
             .field("max_filter_conversations", &self.max_filter_conversations)
             .field("promotion_interval_seconds", &self.promotion_interval_seconds)
+            .field("runner_enabled", &self.runner_enabled)
+            .field("runner_poll_ms", &self.runner_poll_ms)
+            .field("job_batch_size", &self.job_batch_size)
+            .field("job_lease_seconds", &self.job_lease_seconds)
+            .field("job_max_attempts", &self.job_max_attempts)
+            .field("job_retry_base_ms", &self.job_retry_base_ms)
+            .field("vacuum_after_job", &self.vacuum_after_job)
             .finish()
     }
 }

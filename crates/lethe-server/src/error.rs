@@ -74,6 +74,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             ServiceError::NotFound(what) => Self::not_found(format!("{what} not found")),
             ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            ServiceError::Gone(m) => Self::new(StatusCode::GONE, "gone", m),
             ServiceError::WrongState { current, message } => Self {
                 current_status: Some(current),
                 ..Self::new(StatusCode::CONFLICT, "invalid_state", message)

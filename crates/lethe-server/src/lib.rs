@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use error::ApiError;
-use lethe_service::deletion::DeletionLimits;
+use lethe_service::deletion::{DeletionLimits, EngineSettings};
 use lethe_service::{Clock, Lethe, SystemClock};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,7 +59,16 @@ pub async fn prepare_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow
         max_ids: config.max_ids_per_request,
         max_filter_conversations: config.max_filter_conversations,
     };
-    let lethe = Lethe::new(store, Arc::new(keyring), blobs, clock).with_limits(limits);
+    let engine = EngineSettings {
+        batch_size: config.job_batch_size,
+        lease_ms: config.job_lease_seconds as i64 * 1000,
+        max_attempts: i64::from(config.job_max_attempts),
+        retry_base_ms: config.job_retry_base_ms as i64,
+        vacuum_after_job: config.vacuum_after_job,
+    };
+    let lethe = Lethe::new(store, Arc::new(keyring), blobs, clock)
+        .with_limits(limits)
+        .with_engine(engine);
     let bootstrap_key = lethe.bootstrap().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let state = AppState {
         lethe,
@@ -122,8 +131,8 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    tokio::spawn(promote_periodically(state.clone(), shutdown.clone()));
     tokio::spawn(memory::trim_when_quiet(shutdown.clone()));
+    tokio::spawn(work(state.clone(), shutdown.clone()));
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -144,6 +153,33 @@ async fn promote_periodically(state: AppState, shutdown: CancellationToken) {
                     tracing::warn!(error = %e, "promoting due deletion requests failed");
                 }
             }
+        }
+    }
+}
+
+/// The background work of a node: grace-period promotion and (unless disabled) the job
+/// runner, until `shutdown`. `lethe serve` runs it beside HTTP; `lethe worker` alone.
+pub async fn work(state: AppState, shutdown: CancellationToken) {
+    let promoter = promote_periodically(state.clone(), shutdown.clone());
+    if state.config.runner_enabled {
+        tokio::join!(promoter, run_jobs(state, shutdown));
+    } else {
+        promoter.await;
+    }
+}
+
+/// The job runner: runs due jobs, then polls. Its id is fresh on every start, so a
+/// restarted process never mistakes an old lease for its own.
+async fn run_jobs(state: AppState, shutdown: CancellationToken) {
+    let runner = format!("runner-{}", uuid::Uuid::new_v4());
+    let period = std::time::Duration::from_millis(state.config.runner_poll_ms);
+    loop {
+        if let Err(e) = state.lethe.run_due_jobs(&runner).await {
+            tracing::warn!(error = %e, "the job runner hit an error; it retries");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
         }
     }
 }

@@ -15,6 +15,9 @@ pub enum ServiceError {
     /// No such object in this account.
     #[error("{0} not found")]
     NotFound(String),
+    /// The object was erased; it cannot be written again.
+    #[error("{0}")]
+    Gone(String),
     /// The write contradicts stored state.
     #[error("{0}")]
     Conflict(String),

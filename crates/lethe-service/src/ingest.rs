@@ -17,7 +17,16 @@ pub enum Created {
     AlreadyThere,
 }
 
-fn refusal(refusal: AppendRefusal, conversation: &ConversationId) -> ServiceError {
+impl Lethe {
+    async fn refusal(&self, site: &SiteId, refusal: AppendRefusal, conversation: &ConversationId) -> ServiceError {
+        match refusal {
+            AppendRefusal::Missing => self.missing_conversation(site, conversation).await,
+            other => static_refusal(other, conversation),
+        }
+    }
+}
+
+fn static_refusal(refusal: AppendRefusal, conversation: &ConversationId) -> ServiceError {
     match refusal {
         AppendRefusal::Missing => ServiceError::NotFound(format!("conversation {conversation}")),
         AppendRefusal::Closed => ServiceError::Conflict(format!("conversation {conversation} is closed")),
@@ -80,6 +89,7 @@ impl Lethe {
     pub async fn create_conversation(&self, site: &SiteId, input: &ConversationInput) -> ServiceResult<Created> {
         input.to_domain(site)?;
         self.require_account(site).await?;
+        self.refuse_erased(site, input).await?;
         let line = crate::wire::ImportLine::Conversation(Box::new(input.clone()));
         let counts = write_lines(self, site, vec![line])
             .await?
@@ -96,11 +106,9 @@ impl Lethe {
         site: &SiteId,
         id: &ConversationId,
     ) -> ServiceResult<(lethe_store::ConversationRecord, lethe_crypto::DataKey)> {
-        let record = self
-            .store
-            .conversation(site.as_str(), id.as_str())
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("conversation {id}")))?;
+        let Some(record) = self.store.conversation(site.as_str(), id.as_str()).await? else {
+            return Err(self.missing_conversation(site, id).await);
+        };
         let key = self.open_data_key(
             site.as_str(),
             KeyOwnerKind::Conversation,
@@ -121,11 +129,10 @@ impl Lethe {
         let message = input.to_domain()?;
         let (_, key) = self.conversation_key(site, id).await?;
         let write = self.seal_message(site, &key, input, &message);
-        let outcome = self
-            .store
-            .append_message(site.as_str(), id.as_str(), &write)
-            .await?
-            .map_err(|r| refusal(r, id))?;
+        let outcome = match self.store.append_message(site.as_str(), id.as_str(), &write).await? {
+            Ok(outcome) => outcome,
+            Err(r) => return Err(self.refusal(site, r, id).await),
+        };
         created(outcome, &format!("message {}", message.id))
     }
 
@@ -166,7 +173,7 @@ impl Lethe {
         let outcome = match result {
             Ok(Ok(WriteOutcome::Created)) => Ok(()),
             Ok(Ok(_)) => Err(ServiceError::Conflict(format!("file {} already exists", file.id))),
-            Ok(Err(r)) => Err(refusal(r, id)),
+            Ok(Err(r)) => Err(self.refusal(site, r, id).await),
             Err(e) => Err(e.into()),
         };
         if let Err(e) = outcome {
@@ -241,11 +248,10 @@ impl Lethe {
         let survey = input.to_domain()?;
         let (_, key) = self.conversation_key(site, id).await?;
         let answers = seal_survey(&key, &survey);
-        let outcome = self
-            .store
-            .add_survey(site.as_str(), id.as_str(), &answers)
-            .await?
-            .map_err(|r| refusal(r, id))?;
+        let outcome = match self.store.add_survey(site.as_str(), id.as_str(), &answers).await? {
+            Ok(outcome) => outcome,
+            Err(r) => return Err(self.refusal(site, r, id).await),
+        };
         match outcome {
             WriteOutcome::Created => Ok(()),
             _ => Err(ServiceError::Conflict(format!(
@@ -263,11 +269,9 @@ impl Lethe {
         input: &CloseInput,
     ) -> ServiceResult<()> {
         let closing = input.to_domain()?;
-        let record = self
-            .store
-            .conversation(site.as_str(), id.as_str())
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("conversation {id}")))?;
+        let Some(record) = self.store.conversation(site.as_str(), id.as_str()).await? else {
+            return Err(self.missing_conversation(site, id).await);
+        };
         check_end_after_start(record.start_time, closing.end_time)?;
         let close = CloseWrite {
             end_time: closing.end_time,
@@ -275,10 +279,14 @@ impl Lethe {
             csat: closing.ratings.csat,
             mcs: closing.ratings.mcs,
         };
-        self.store
+        match self
+            .store
             .close_conversation(site.as_str(), id.as_str(), &close)
             .await?
-            .map_err(|r| refusal(r, id))
+        {
+            Ok(()) => Ok(()),
+            Err(r) => Err(self.refusal(site, r, id).await),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod views;
 pub mod wire;
 
 mod sealing;
+mod tombstones;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ServiceError, ServiceResult};
@@ -34,6 +35,8 @@ pub struct Lethe {
     pub clock: Arc<dyn Clock>,
     /// Bounds on deletion requests.
     pub limits: deletion::DeletionLimits,
+    /// How the job runner works.
+    pub engine: deletion::EngineSettings,
     /// Accounts seen to exist. Accounts are never deleted, so a positive answer can be
     /// remembered and saves a query on every request.
     known_accounts: Arc<RwLock<HashSet<String>>>,
@@ -48,6 +51,7 @@ impl Lethe {
             blobs,
             clock,
             limits: deletion::DeletionLimits::default(),
+            engine: deletion::EngineSettings::default(),
             known_accounts: Arc::default(),
         }
     }
@@ -55,6 +59,12 @@ impl Lethe {
     /// Sets the bounds on deletion requests.
     pub fn with_limits(mut self, limits: deletion::DeletionLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets how the job runner works.
+    pub fn with_engine(mut self, engine: deletion::EngineSettings) -> Self {
+        self.engine = engine;
         self
     }
 

@@ -7,6 +7,7 @@
 
 mod blobs;
 mod error;
+mod jobs;
 mod plan_read;
 mod postgres;
 mod postgres_read;
@@ -19,6 +20,7 @@ mod sqlite_read;
 
 pub use blobs::BlobStore;
 pub use error::{StoreError, StoreResult};
+pub use jobs::*;
 pub use records::*;
 pub use requests::*;
 pub use search::{SearchPage, StoreFilter};
@@ -28,9 +30,9 @@ use lethe_domain::filter::{Page, Sort};
 use std::sync::Arc;
 
 /// Everything lethe persists in its database: the parts below, together.
-pub trait Store: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore {}
+pub trait Store: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore + JobStore {}
 
-impl<T: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore> Store for T {}
+impl<T: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore + JobStore> Store for T {}
 
 /// Deployment bootstrap, accounts, bots and API keys.
 #[async_trait]

@@ -10,6 +10,8 @@ type Backend = PgStore;
 
 const FOR_UPDATE: &str = " FOR UPDATE";
 const BACKEND_NAME: &str = "postgres";
+/// Runners on several nodes claim different jobs without waiting on each other.
+const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -37,6 +39,23 @@ impl PgStore {
     pub(crate) fn read_pool(&self) -> &Pool<Db> {
         &self.pool
     }
+
+    /// PostgreSQL's WAL is not lethe's to truncate: what it holds is ciphertext whose
+    /// keys are destroyed.
+    async fn checkpoint_now(&self, _now: i64) -> StoreResult<Option<i64>> {
+        Ok(None)
+    }
+
+    /// Vacuums the tables erasure touches, so dead tuples are reclaimed soon.
+    async fn vacuum_now(&self) -> StoreResult<()> {
+        sqlx::query(
+            "VACUUM conversations, messages, conversation_attributes, files, survey_answers, metrics, \
+             consumers, consumer_lookups, data_keys",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 include!("shared/util.rs");
@@ -44,3 +63,4 @@ include!("shared/admin.rs");
 include!("shared/ingest.rs");
 include!("shared/import.rs");
 include!("shared/requests.rs");
+include!("shared/jobs.rs");

@@ -111,6 +111,10 @@ pub struct RequestUpdates {
     pub rejection_reason: Option<String>,
     /// Replaces the sealed target and destroys the request's data key.
     pub hashed_target: Option<String>,
+    /// Replaces item ids by keyed hashes: (position, hashed id).
+    pub hashed_items: Vec<(i64, String)>,
+    /// Sets each item's outcome: (position, outcome).
+    pub outcomes: Vec<(i64, String)>,
 }
 
 /// A guarded change of one request.
@@ -125,6 +129,8 @@ pub struct RequestChange {
     pub updates: RequestUpdates,
     pub items: Vec<RequestItem>,
     pub log: LogDraft,
+    /// Creates the request's job; the request then moves on to `scheduled`.
+    pub job: Option<crate::jobs::NewJob>,
 }
 
 /// How a change ended.

@@ -15,6 +15,8 @@ type Backend = SqliteStore;
 /// `SELECT … FOR UPDATE` is implicit: the single writer holds the database lock.
 const FOR_UPDATE: &str = "";
 const BACKEND_NAME: &str = "sqlite";
+/// The single writer already excludes other claimers.
+const CLAIM_LOCK: &str = "";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -72,6 +74,35 @@ impl SqliteStore {
     pub(crate) fn readers(&self) -> &Arc<Readers> {
         &self.readers
     }
+
+    /// Truncates the WAL; when no frame was busy, records and returns the time.
+    async fn checkpoint_now(&self, now: i64) -> StoreResult<Option<i64>> {
+        let mut conn = self.writer.acquire().await?;
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *conn)
+            .await?;
+        if busy != 0 {
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO checkpoints (id, truncated_at) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET truncated_at = excluded.truncated_at",
+        )
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        // The row just written sits in the WAL again; truncate once more so the file is
+        // empty, which is what the recorded time promises.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await?;
+        Ok(Some(now))
+    }
+
+    /// SQLite frees pages in place (`secure_delete` zeroes them): nothing to vacuum.
+    async fn vacuum_now(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 include!("shared/util.rs");
@@ -79,3 +110,4 @@ include!("shared/admin.rs");
 include!("shared/ingest.rs");
 include!("shared/import.rs");
 include!("shared/requests.rs");
+include!("shared/jobs.rs");

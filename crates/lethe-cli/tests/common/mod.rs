@@ -30,6 +30,8 @@ pub struct TestApp {
     pub config: Config,
     /// The server's clock: tests move it instead of sleeping.
     pub clock: Arc<ManualClock>,
+    /// The server's services, for driving the job runner synchronously.
+    pub lethe: lethe_service::Lethe,
     shutdown: CancellationToken,
     _pg: Option<pg::TempDatabase>,
 }
@@ -86,6 +88,10 @@ impl TestApp {
             import_body_limit_bytes: 1024 * 1024,
             import_batch_size: 3,
             max_filter_conversations: 3,
+            // Tests drive the runner themselves (`run_jobs`), so nothing happens behind
+            // their back.
+            runner_enabled: false,
+            job_batch_size: 2,
             ..Config::default()
         };
         let clock = Arc::new(ManualClock::at(lethe_domain::time::now()));
@@ -96,6 +102,7 @@ impl TestApp {
             .bootstrap_key
             .clone()
             .expect("fresh database creates an operator key");
+        let lethe = prepared.state.lethe.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shutdown = CancellationToken::new();
@@ -108,9 +115,15 @@ impl TestApp {
             dir,
             config,
             clock,
+            lethe,
             shutdown,
             _pg: pg,
         })
+    }
+
+    /// Runs every due deletion job as far as it can go now; how many it touched.
+    pub async fn run_jobs(&self) -> usize {
+        self.lethe.run_due_jobs("test-runner").await.expect("job runner")
     }
 
     /// The server clock's current time.

@@ -131,7 +131,9 @@ async fn get_request(
     let view = state.lethe.deletion_request(auth.site(), id).await?;
     let timeline = state.lethe.request_timeline(auth.site(), id).await?;
     let items = state.lethe.deletion_request_items(auth.site(), id).await?;
-    Ok(Json(RequestOut::from(view).with_history(timeline, items)))
+    let mut out = RequestOut::from(view).with_history(timeline, items);
+    out.job = state.lethe.deletion_job(auth.site(), id).await?.map(Into::into);
+    Ok(Json(out))
 }
 
 /// What the request covers: resolved now while pending, frozen once final.

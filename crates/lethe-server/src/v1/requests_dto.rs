@@ -97,6 +97,64 @@ pub struct RequestOut {
     pub timeline: Option<Vec<TimelineOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemOut>>,
+    /// The execution record, once the request is final.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobOut>,
+}
+
+/// What a job has erased so far.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasedOut {
+    pub conversations: i64,
+    pub messages: i64,
+    pub files: i64,
+    pub bytes_freed: i64,
+    pub survey_answers: i64,
+    pub consumers: i64,
+    pub metrics: i64,
+}
+
+/// A request's job: progress, counters, attempts and when it runs next.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobOut {
+    /// `erasing`, `verifying`, `done` or `failed`.
+    pub phase: String,
+    pub items_done: i64,
+    pub items_total: i64,
+    pub batches: i64,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// When the runner looks at it next (window opening, retry, re-check).
+    pub next_run_at: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub erased: ErasedOut,
+}
+
+impl From<lethe_store::JobRecord> for JobOut {
+    fn from(j: lethe_store::JobRecord) -> Self {
+        let open = !matches!(j.phase.as_str(), "done" | "failed");
+        Self {
+            phase: j.phase,
+            items_done: j.cursor,
+            items_total: j.total_items,
+            batches: j.batches,
+            attempts: j.attempts,
+            last_error: j.last_error,
+            next_run_at: open.then(|| to_rfc3339(j.run_at)),
+            started_at: time(j.started_at),
+            finished_at: time(j.finished_at),
+            erased: ErasedOut {
+                conversations: j.erased_conversations,
+                messages: j.erased_messages,
+                files: j.erased_files,
+                bytes_freed: j.erased_bytes,
+                survey_answers: j.erased_survey_answers,
+                consumers: j.erased_consumers,
+                metrics: j.erased_metrics,
+            },
+        }
+    }
 }
 
 fn time(ms: Option<Millis>) -> Option<String> {
@@ -126,6 +184,7 @@ impl From<RequestView> for RequestOut {
             rejection_reason: v.rejection_reason,
             timeline: None,
             items: None,
+            job: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::{Lethe, Principal};
 use lethe_domain::deletion::{RequestStatus, Target};
 use lethe_domain::settings::ApprovalMode;
 use lethe_domain::{Millis, SiteId};
-use lethe_store::{ChangeOutcome, LogDraft, RequestChange, RequestRecord, RequestUpdates};
+use lethe_store::{ChangeOutcome, LogDraft, NewJob, RequestChange, RequestRecord, RequestUpdates};
 use serde_json::json;
 
 use super::view::RequestView;
@@ -81,6 +81,12 @@ impl Lethe {
                 Some(RequestStatus::Approved),
                 json!({"items": preview.items.len()}),
             ),
+            job: Some(NewJob {
+                job_id: record.job_id.clone(),
+                total_items: preview.items.len() as i64,
+                max_attempts: self.engine.max_attempts,
+                run_at: at,
+            }),
         };
         Ok(
             match self.store.change_request(site.as_str(), record.id, &change).await? {
@@ -144,6 +150,7 @@ impl Lethe {
             },
             items: Vec::new(),
             log: log(now, who.actor(), event, Some(to), json!({})),
+            job: None,
         };
         let verb = if to == RequestStatus::Rejected {
             "rejected"
@@ -190,6 +197,7 @@ impl Lethe {
                 None,
                 json!({"final_at": record.grace_ends_at}),
             ),
+            job: None,
         };
         self.applied(site, id, &change, "approved").await
     }
@@ -212,8 +220,12 @@ impl Lethe {
 
     /// The keyed-hash form that replaces a target when its request ends.
     pub(crate) fn hashed_target(&self, site: &SiteId, target: &Target) -> String {
-        let hash = |value: &str| hex::encode(self.keyring.lookup_hash(site.as_str(), "request-target", value));
-        target.to_hashed(&hash).to_string()
+        target.to_hashed(&|value| self.hash_value(site, value)).to_string()
+    }
+
+    /// The hex keyed hash that replaces one id or value of an ended request.
+    pub(crate) fn hash_value(&self, site: &SiteId, value: &str) -> String {
+        hex::encode(self.keyring.lookup_hash(site.as_str(), "request-target", value))
     }
 }
 

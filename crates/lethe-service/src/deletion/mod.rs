@@ -6,6 +6,7 @@ mod create;
 mod koreai;
 mod lifecycle;
 mod resolve;
+mod runner;
 mod settings;
 mod view;
 
@@ -13,6 +14,7 @@ pub use changelog::ChainReport;
 pub use create::{Created, NewDeletion};
 pub use koreai::KoreAiJob;
 pub use resolve::{Counts, Preview, PreviewItem};
+pub use runner::EngineSettings;
 pub use view::{RequestView, TimelineEntry};
 
 /// Bounds on requests, from configuration.

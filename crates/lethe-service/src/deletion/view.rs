@@ -157,3 +157,10 @@ impl Lethe {
         Ok(self.store.request_items(site.as_str(), id).await?)
     }
 }
+
+impl Lethe {
+    /// The job of a final request, if it has one.
+    pub async fn deletion_job(&self, site: &SiteId, id: i64) -> ServiceResult<Option<lethe_store::JobRecord>> {
+        Ok(self.store.job_for_request(site.as_str(), id).await?)
+    }
+}

@@ -1,6 +1,7 @@
 // Deletion requests, settings, quota, idempotency keys and the change log; included by
 // both backends (see util.rs).
 
+use crate::jobs::NewJob;
 use crate::requests::*;
 use crate::RequestStore;
 use lethe_domain::changelog::{ChainedEntry, ChangeEntry, GENESIS};
@@ -179,6 +180,22 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
             .execute(&mut **tx)
             .await?;
     }
+    for (position, hashed) in &u.hashed_items {
+        sqlx::query("UPDATE request_items SET item_id = $3 WHERE request_id = $1 AND position = $2")
+            .bind(current.id)
+            .bind(position)
+            .bind(hashed)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (position, outcome) in &u.outcomes {
+        sqlx::query("UPDATE request_items SET outcome = $3 WHERE request_id = $1 AND position = $2")
+            .bind(current.id)
+            .bind(position)
+            .bind(outcome)
+            .execute(&mut **tx)
+            .await?;
+    }
     let account = current.account_id.as_str();
     insert_rows(
         tx,
@@ -197,6 +214,38 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
         },
     )
     .await
+}
+
+/// Creates the job of a request that just became final and moves the request on to
+/// `scheduled`, in the caller's transaction.
+async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after: &LogDraft) -> Res<()> {
+    sqlx::query(
+        "INSERT INTO jobs (account_id, request_id, job_id, phase, run_at, max_attempts, total_items, created_at) \
+         VALUES ($1, $2, $3, 'erasing', $4, $5, $6, $7)",
+    )
+    .bind(&request.account_id)
+    .bind(request.id)
+    .bind(&job.job_id)
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(job.total_items)
+    .bind(after.at)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE deletion_requests SET status = 'scheduled' WHERE account_id = $1 AND id = $2")
+        .bind(&request.account_id)
+        .bind(request.id)
+        .execute(&mut **tx)
+        .await?;
+    let log = LogDraft {
+        at: after.at,
+        actor: "system".into(),
+        event: "scheduled".into(),
+        from_status: after.to_status.clone(),
+        to_status: Some("scheduled".into()),
+        detail: format!("{{\"job_id\":\"{}\",\"items\":{}}}", job.job_id, job.total_items),
+    };
+    append_log(tx, &request.account_id, Some(request.id), &log).await
 }
 
 type LogRow = (
@@ -364,6 +413,9 @@ impl RequestStore for Backend {
         let mut log = change.log.clone();
         log.from_status = Some(current.status.clone());
         append_log(&mut tx, account, Some(id), &log).await?;
+        if let Some(job) = &change.job {
+            schedule_job(&mut tx, &current, job, &log).await?;
+        }
         let record = load_request(&mut tx, account, id).await?;
         tx.commit().await?;
         Ok(ChangeOutcome::Changed(record))

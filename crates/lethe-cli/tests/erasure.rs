@@ -1,0 +1,342 @@
+//! The erasure engine end to end: after a request completes, the target's data is gone
+//! from every place lethe wrote it, and everything else is still there.
+
+mod common;
+
+use common::deletion::{create, get, settings, ACCOUNT_SCOPES};
+use common::{conversation, Backend, TestApp};
+use reqwest::Method;
+use serde_json::json;
+
+/// Writes a consumer and one closed conversation whose every personal field carries
+/// `tag` (e.g. `TGT`), with a hosted file.
+async fn person(app: &TestApp, key: &str, tag: &str) {
+    let consumer = json!({"first_name": format!("{tag}-name-canary"), "email": format!("{tag}-mail-canary@example.org"),
+        "channel_identities": [{"channel": "web", "cid": format!("{tag}-cid-canary")}]});
+    let (status, body) = app
+        .json(
+            Method::PUT,
+            &format!("/v1/accounts/acme/consumers/cons-{tag}-canary"),
+            Some(key),
+            Some(consumer),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let conv = conversation(
+        &format!("conv-{tag}-canary"),
+        "2026-03-01T10:00:00Z",
+        json!({
+            "consumer_id": format!("cons-{tag}-canary"), "end_time": "2026-03-01T10:30:00Z",
+            "attributes": [{"kind": "personalInfo", "name": "email", "value": format!("{tag}-attr-canary")}],
+            "messages": [{"id": "m1", "time": "2026-03-01T10:00:05Z", "sent_by": "consumer", "text": format!("{tag}-text-canary")}],
+            "surveys": [{"survey_id": "s1", "answers": [{"question_id": "q1", "text": format!("{tag}-survey-canary")}]}],
+            "files": [{"id": format!("f-{tag}"), "content_type": "text/plain", "data_base64": base64_of(&format!("{tag}-file-canary"))}]
+        }),
+    );
+    let (status, body) = app
+        .json(Method::POST, "/v1/accounts/acme/conversations", Some(key), Some(conv))
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+const TARGET: [&str; 8] = [
+    "cons-TGT-canary",
+    "conv-TGT-canary",
+    "TGT-name-canary",
+    "TGT-mail-canary",
+    "TGT-cid-canary",
+    "TGT-attr-canary",
+    "TGT-text-canary",
+    "TGT-survey-canary",
+];
+
+async fn a_completed_request_leaves_nothing(app: TestApp) {
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    person(&app, &key, "TGT").await;
+    person(&app, &key, "KEEP").await;
+    settings(
+        &app,
+        "acme",
+        &key,
+        json!({"grace_period_seconds": 0, "retain_metrics": true}),
+    )
+    .await;
+    let blobs = app.dir.path().join("blobs");
+    let blob_files = files_under(&blobs).len();
+
+    let created = create(
+        &app,
+        "acme",
+        &key,
+        json!({"consumer_ids": ["cons-TGT-canary"], "include_conversations": true}),
+    )
+    .await;
+    assert_eq!(created["status"], "scheduled");
+    assert_eq!(app.run_jobs().await, 1);
+    let (_, done) = get(&app, "acme", &key, &format!("/{}", created["id"])).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let outcomes: Vec<&str> = done["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["erased", "erased"]);
+    let job = &done["job"];
+    assert_eq!(
+        (
+            job["phase"].as_str(),
+            job["items_done"].as_i64(),
+            job["items_total"].as_i64()
+        ),
+        (Some("done"), Some(2), Some(2)),
+        "{job}"
+    );
+    assert_eq!(
+        job["erased"],
+        json!({"conversations": 1, "messages": 1, "files": 1, "bytes_freed": 15, "survey_answers": 1, "consumers": 1, "metrics": 0})
+    );
+
+    // Through the API: the target is gone, the rest is intact.
+    let read = |path: String| {
+        let app = &app;
+        let key = key.clone();
+        async move { app.json(Method::GET, &path, Some(&key), None).await }
+    };
+    assert_eq!(
+        read("/v1/accounts/acme/conversations/conv-TGT-canary".into()).await.0,
+        404
+    );
+    assert_eq!(read("/v1/accounts/acme/consumers/cons-TGT-canary".into()).await.0, 404);
+    let (status, kept) = read("/v1/accounts/acme/conversations/conv-KEEP-canary".into()).await;
+    assert_eq!(status, 200);
+    assert!(kept.to_string().contains("KEEP-text-canary"), "{kept}");
+    let (status, file) = (
+        app.call(
+            Method::GET,
+            "/v1/accounts/acme/conversations/conv-KEEP-canary/files/f-KEEP",
+            Some(&key),
+            None,
+        )
+        .await
+        .status(),
+        (),
+    );
+    assert_eq!((status.as_u16(), file), (200, ()));
+    assert_eq!(
+        files_under(&blobs).len(),
+        blob_files - 1,
+        "the target's blob is deleted"
+    );
+
+    match app.backend {
+        Backend::Sqlite => {
+            // Raw bytes of the database, its WAL and shared memory: no target canary.
+            let db = app.dir.path().join("lethe.db");
+            let mut scanned = 0;
+            for suffix in ["", "-wal", "-shm"] {
+                let path = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+                let Ok(bytes) = std::fs::read(&path) else { continue };
+                scanned += bytes.len();
+                for canary in TARGET {
+                    assert!(!contains(&bytes, canary), "{canary} is still in {}", path.display());
+                }
+            }
+            let main = std::fs::read(&db).unwrap();
+            assert!(
+                contains(&main, "conv-KEEP-canary"),
+                "the scan sees plaintext ids ({scanned} bytes)"
+            );
+            let wal = std::fs::metadata(format!("{}-wal", db.display()))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            assert!(wal < 64 * 1024, "the WAL was truncated before completion ({wal} bytes)");
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&app.config.database_url).await.unwrap();
+            for (table, column, id) in [
+                ("conversations", "conversation_id", "conv-TGT-canary"),
+                ("messages", "conversation_id", "conv-TGT-canary"),
+                ("files", "conversation_id", "conv-TGT-canary"),
+                ("survey_answers", "conversation_id", "conv-TGT-canary"),
+                ("conversation_attributes", "conversation_id", "conv-TGT-canary"),
+                ("metrics", "conversation_id", "conv-TGT-canary"),
+                ("consumers", "consumer_id", "cons-TGT-canary"),
+                ("consumer_lookups", "consumer_id", "cons-TGT-canary"),
+                ("data_keys", "owner_id", "conv-TGT-canary"),
+                ("data_keys", "owner_id", "cons-TGT-canary"),
+                ("request_items", "item_id", "conv-TGT-canary"),
+            ] {
+                let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+                let n: i64 = sqlx::query_scalar(&sql).bind(id).fetch_one(&mut conn).await.unwrap();
+                assert_eq!(n, 0, "{table} still holds {id}");
+            }
+            let kept: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE conversation_id = 'conv-KEEP-canary'")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            assert_eq!(kept, 1);
+        }
+    }
+    // Retained metrics: the row stays, detached from the person.
+    let (_, log) = app
+        .json(Method::GET, "/v1/accounts/acme/change-log", Some(&key), None)
+        .await;
+    assert!(!log.to_string().contains("TGT"), "{log}");
+    // The person may come back with new data, but not with data from before the erasure.
+    let late = conversation(
+        "conv-late",
+        "2026-03-02T10:00:00Z",
+        json!({"consumer_id": "cons-TGT-canary"}),
+    );
+    let (status, body) = app
+        .json(Method::POST, "/v1/accounts/acme/conversations", Some(&key), Some(late))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (410, Some("gone")), "{body}");
+    let back = conversation(
+        "conv-new",
+        "2030-01-01T10:00:00Z",
+        json!({"consumer_id": "cons-TGT-canary"}),
+    );
+    let (status, body) = app
+        .json(Method::POST, "/v1/accounts/acme/conversations", Some(&key), Some(back))
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+async fn jobs_wait_for_the_execution_window(app: TestApp) {
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    person(&app, &key, "TGT").await;
+    // A one-hour window that starts an hour from now (UTC).
+    let now = chrono::DateTime::from_timestamp_millis(app.now_ms()).unwrap();
+    let start = now + chrono::Duration::hours(1);
+    let end = now + chrono::Duration::hours(2);
+    let window = format!("{}-{} UTC", start.format("%H:%M"), end.format("%H:%M"));
+    let (status, body) = settings(
+        &app,
+        "acme",
+        &key,
+        json!({"grace_period_seconds": 0, "execution_window": window}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let created = create(&app, "acme", &key, json!({"conversation_ids": ["conv-TGT-canary"]})).await;
+    app.run_jobs().await;
+    let (_, waiting) = get(&app, "acme", &key, &format!("/{}", created["id"])).await;
+    assert_eq!(
+        waiting["status"], "scheduled",
+        "outside the window nothing runs: {waiting}"
+    );
+    assert_eq!(
+        app.json(
+            Method::GET,
+            "/v1/accounts/acme/conversations/conv-TGT-canary",
+            Some(&key),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    app.clock.advance(61 * 60 * 1000);
+    app.run_jobs().await;
+    let (_, done) = get(&app, "acme", &key, &format!("/{}", created["id"])).await;
+    assert_eq!(done["status"], "completed", "{done}");
+}
+
+async fn a_runner_whose_lease_was_taken_commits_nothing(app: TestApp) {
+    use lethe_store::{BatchPlan, BatchResult, ItemErasure, Lease};
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    person(&app, &key, "TGT").await;
+    settings(&app, "acme", &key, json!({"grace_period_seconds": 0})).await;
+    let created = create(&app, "acme", &key, json!({"conversation_ids": ["conv-TGT-canary"]})).await;
+    let store = &app.lethe.store;
+    let lease = |owner: &str, now: i64| Lease {
+        owner: owner.into(),
+        now,
+        until: now + 1_000,
+    };
+    let now = app.now_ms();
+    let first = store
+        .claim_job(&lease("a", now))
+        .await
+        .unwrap()
+        .expect("a claims the job");
+    assert!(
+        store.claim_job(&lease("b", now)).await.unwrap().is_none(),
+        "a holds the lease"
+    );
+    app.clock.advance(2_000);
+    let later = app.now_ms();
+    let second = store
+        .claim_job(&lease("b", later))
+        .await
+        .unwrap()
+        .expect("b takes over the expired lease");
+    assert_eq!(second.generation, first.generation + 1);
+    let stale = BatchPlan {
+        job: first.id,
+        generation: first.generation,
+        retain_metrics: true,
+        now: later,
+        lease_until: later + 1_000,
+        items: vec![ItemErasure {
+            position: 0,
+            kind: "conversation",
+            id: "conv-TGT-canary".into(),
+            tombstone_hash: vec![7; 32],
+            metrics_id: "x".into(),
+        }],
+    };
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(
+        store.erase_batch("acme", id, &stale).await.unwrap(),
+        BatchResult::Fenced
+    );
+    let path = "/v1/accounts/acme/conversations/conv-TGT-canary";
+    assert_eq!(
+        app.json(Method::GET, path, Some(&key), None).await.0,
+        200,
+        "the fenced batch committed nothing"
+    );
+
+    app.clock.advance(2_000);
+    app.run_jobs().await;
+    let (_, done) = get(&app, "acme", &key, &format!("/{id}")).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["job"]["attempts"], 0, "an expired lease is not a failed attempt");
+    assert_eq!(app.json(Method::GET, path, Some(&key), None).await.0, 404);
+}
+
+backend_tests!(
+    a_completed_request_leaves_nothing,
+    jobs_wait_for_the_execution_window,
+    a_runner_whose_lease_was_taken_commits_nothing,
+);

@@ -1,0 +1,361 @@
+//! The job runner: claims due jobs under a lease, erases their items in fenced batches,
+//! drains the blob-deletion outbox, verifies, and ends the request.
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::Lethe;
+use lethe_domain::deletion::{RequestStatus, HASHED_PREFIX};
+use lethe_domain::settings::ExecutionWindow;
+use lethe_domain::SiteId;
+use lethe_store::{
+    BatchPlan, BatchResult, ItemErasure, JobRecord, Lease, LogDraft, RequestChange, RequestItem, RequestUpdates,
+};
+use serde_json::json;
+
+/// How the runner works, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// Items per erasure transaction (short, so online writes are not starved).
+    pub batch_size: usize,
+    /// How long a claim holds a job without a batch commit.
+    pub lease_ms: i64,
+    /// Failed attempts before a job is `failed`.
+    pub max_attempts: i64,
+    /// First retry delay; doubled per attempt, with jitter.
+    pub retry_base_ms: i64,
+    /// Vacuum the touched tables after a job (PostgreSQL).
+    pub vacuum_after_job: bool,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 20,
+            lease_ms: 30_000,
+            max_attempts: 5,
+            retry_base_ms: 1_000,
+            vacuum_after_job: true,
+        }
+    }
+}
+
+/// How long a job waits before looking again (blob store lagging, WAL busy).
+const RECHECK_MS: i64 = 1_000;
+
+enum Step {
+    /// The job is done, waiting, or another runner took it over.
+    Stop,
+    Continue,
+}
+
+impl Lethe {
+    /// Runs every due job to completion or to its next wait; returns how many jobs it
+    /// touched. `runner` names this runner in leases (fresh per process start).
+    pub async fn run_due_jobs(&self, runner: &str) -> ServiceResult<usize> {
+        let mut touched = 0;
+        loop {
+            let now = self.now();
+            let lease = Lease {
+                owner: runner.to_owned(),
+                now,
+                until: now + self.engine.lease_ms,
+            };
+            let Some(job) = self.store.claim_job(&lease).await? else {
+                self.drain_blob_deletions(None).await?;
+                return Ok(touched);
+            };
+            touched += 1;
+            if let Err(error) = self.run_job(&job).await {
+                self.record_failure(&job, &error).await?;
+            }
+        }
+    }
+
+    async fn run_job(&self, job: &JobRecord) -> ServiceResult<()> {
+        let site = SiteId::parse(job.account_id.clone())?;
+        if self.paused_by_window(&site, job, &job.phase).await? {
+            return Ok(());
+        }
+        let record = self.request_record(&site, job.request_id).await?;
+        if record.status == RequestStatus::Scheduled.as_str() {
+            let log = system_log(
+                self.now(),
+                "started",
+                Some(RequestStatus::Running),
+                json!({"job_id": job.job_id}),
+            );
+            self.store
+                .log_request_event(site.as_str(), job.request_id, &log)
+                .await?;
+        }
+        let mut phase = job.phase.clone();
+        loop {
+            if self.paused_by_window(&site, job, &phase).await? {
+                return Ok(());
+            }
+            let step = match phase.as_str() {
+                "erasing" => self.erase_next_batch(&site, job).await?,
+                "verifying" => self.verify_and_finish(&site, job).await?,
+                _ => Step::Stop,
+            };
+            if let Step::Stop = step {
+                return Ok(());
+            }
+            phase = self
+                .store
+                .job_for_request(site.as_str(), job.request_id)
+                .await?
+                .map(|j| j.phase)
+                .unwrap_or_default();
+        }
+    }
+
+    /// Outside the account's execution window a job pauses (at a batch boundary) until
+    /// the window opens; waiting costs no attempt.
+    async fn paused_by_window(&self, site: &SiteId, job: &JobRecord, phase: &str) -> ServiceResult<bool> {
+        let window = ExecutionWindow::parse(&self.account_settings(site).await?.execution_window)?;
+        let now = self.now();
+        if window.is_open(now) {
+            return Ok(false);
+        }
+        self.store
+            .set_job_phase(job.id, job.generation, phase, window.next_open(now), true)
+            .await?;
+        Ok(true)
+    }
+
+    async fn erase_next_batch(&self, site: &SiteId, job: &JobRecord) -> ServiceResult<Step> {
+        let current = self.store.job_for_request(site.as_str(), job.request_id).await?;
+        let cursor = current.map_or(job.cursor, |j| j.cursor);
+        let items: Vec<RequestItem> = self
+            .store
+            .request_items(site.as_str(), job.request_id)
+            .await?
+            .into_iter()
+            .filter(|i| i.position >= cursor)
+            .take(self.engine.batch_size)
+            .collect();
+        if items.is_empty() {
+            let moved = self
+                .store
+                .set_job_phase(job.id, job.generation, "verifying", self.now(), false)
+                .await?;
+            return Ok(if moved { Step::Continue } else { Step::Stop });
+        }
+        let settings = self.account_settings(site).await?;
+        let now = self.now();
+        let plan = BatchPlan {
+            job: job.id,
+            generation: job.generation,
+            retain_metrics: settings.retain_metrics,
+            now,
+            lease_until: now + self.engine.lease_ms,
+            items: items.iter().map(|i| self.item_erasure(site, i)).collect(),
+        };
+        match self.store.erase_batch(site.as_str(), job.request_id, &plan).await? {
+            BatchResult::Fenced => Ok(Step::Stop),
+            BatchResult::Committed(_) => {
+                self.drain_blob_deletions(Some(site)).await?;
+                Ok(Step::Continue)
+            }
+        }
+    }
+
+    fn item_erasure(&self, site: &SiteId, item: &RequestItem) -> ItemErasure {
+        let kind = if item.item_kind == "consumer" {
+            "consumer"
+        } else {
+            "conversation"
+        };
+        let account = site.as_str();
+        ItemErasure {
+            position: item.position,
+            kind,
+            id: item.item_id.clone(),
+            tombstone_hash: self
+                .keyring
+                .lookup_hash(account, &format!("tombstone:{kind}"), &item.item_id),
+            metrics_id: hex::encode(self.keyring.lookup_hash(account, "metrics", &item.item_id)),
+        }
+    }
+
+    /// Deletes queued blobs (every one, or one account's); a failure stays queued.
+    pub async fn drain_blob_deletions(&self, site: Option<&SiteId>) -> ServiceResult<usize> {
+        let pending = self.store.pending_blob_deletions(site.map(SiteId::as_str), 500).await?;
+        let mut left = 0;
+        for blob in pending {
+            match self.blobs.delete(&blob.blob_key).await {
+                Ok(()) => self.store.blob_deletion_done(blob.id).await?,
+                Err(e) => {
+                    left += 1;
+                    self.store.blob_deletion_failed(blob.id, &e.to_string()).await?;
+                }
+            }
+        }
+        Ok(left)
+    }
+
+    async fn verify_and_finish(&self, site: &SiteId, job: &JobRecord) -> ServiceResult<Step> {
+        let now = self.now();
+        let wait = |why: &'static str| async move {
+            tracing::debug!(job = %job.job_id, why, "job waits before completing");
+            self.store
+                .set_job_phase(job.id, job.generation, "verifying", now + RECHECK_MS, true)
+                .await
+                .map(|_| Step::Stop)
+        };
+        if self.drain_blob_deletions(Some(site)).await? > 0 {
+            return Ok(wait("blobs still queued for deletion").await?);
+        }
+        let items = self.store.request_items(site.as_str(), job.request_id).await?;
+        let erased = |consumer: bool| -> Vec<String> {
+            items
+                .iter()
+                .filter(|i| i.outcome.as_deref() == Some("erased") && (i.item_kind == "consumer") == consumer)
+                .map(|i| i.item_id.clone())
+                .collect()
+        };
+        let left = self
+            .store
+            .remaining(site.as_str(), &erased(false), &erased(true))
+            .await?;
+        if left > 0 {
+            return Err(ServiceError::Internal(format!(
+                "verification found {left} rows or keys left"
+            )));
+        }
+        // What is left of the request itself loses its ids before the WAL is truncated,
+        // so no page written after the truncation holds one.
+        self.hash_request_remains(site, job.request_id, &items).await?;
+        if self.store.backend() == "sqlite" {
+            let last_batch = self
+                .store
+                .job_for_request(site.as_str(), job.request_id)
+                .await?
+                .and_then(|j| j.last_batch_at)
+                .unwrap_or(0);
+            let clean = match self.store.checkpoint(self.now()).await? {
+                Some(at) => at >= last_batch,
+                None => false,
+            };
+            if !clean {
+                return Ok(wait("the WAL could not be truncated yet").await?);
+            }
+        } else if self.engine.vacuum_after_job {
+            self.store.vacuum_erased().await?;
+        }
+        self.finish(site, job, &items).await?;
+        Ok(Step::Stop)
+    }
+
+    /// Replaces the request's target and item ids by keyed hashes and destroys its key.
+    async fn hash_request_remains(&self, site: &SiteId, request_id: i64, items: &[RequestItem]) -> ServiceResult<()> {
+        let record = self.request_record(site, request_id).await?;
+        let hashed_target = match &record.sealed_target {
+            Some(sealed) => Some(self.hashed_target(site, &self.open_target(&record, sealed)?)),
+            None => None,
+        };
+        let hashed_items: Vec<(i64, String)> = items
+            .iter()
+            .filter(|i| !i.item_id.starts_with(HASHED_PREFIX))
+            .map(|i| {
+                (
+                    i.position,
+                    format!("{HASHED_PREFIX}{}", self.hash_value(site, &i.item_id)),
+                )
+            })
+            .collect();
+        if hashed_target.is_none() && hashed_items.is_empty() {
+            return Ok(());
+        }
+        let change = RequestChange {
+            allowed_from: vec![RequestStatus::Running.as_str().into()],
+            require_unapproved: false,
+            to_status: None,
+            updates: RequestUpdates {
+                hashed_target,
+                hashed_items,
+                ..RequestUpdates::default()
+            },
+            items: Vec::new(),
+            log: system_log(self.now(), "target_hashed", None, json!({})),
+            job: None,
+        };
+        self.store.change_request(site.as_str(), request_id, &change).await?;
+        Ok(())
+    }
+
+    async fn finish(&self, site: &SiteId, job: &JobRecord, items: &[RequestItem]) -> ServiceResult<()> {
+        let complete = items
+            .iter()
+            .all(|i| matches!(i.outcome.as_deref(), Some("erased") | Some("not_found")));
+        let status = if complete {
+            RequestStatus::Completed
+        } else {
+            RequestStatus::PartiallyCompleted
+        };
+        let count = |o: &str| items.iter().filter(|i| i.outcome.as_deref() == Some(o)).count();
+        let change = RequestChange {
+            allowed_from: vec![RequestStatus::Running.as_str().into()],
+            require_unapproved: false,
+            to_status: Some(status.as_str().into()),
+            updates: RequestUpdates::default(),
+            items: Vec::new(),
+            log: system_log(
+                self.now(),
+                status.as_str(),
+                Some(status),
+                json!({"job_id": job.job_id, "erased": count("erased"), "not_found": count("not_found"),
+                       "skipped_open": count("skipped_open"), "failed": count("failed")}),
+            ),
+            job: None,
+        };
+        self.store
+            .finish_job(site.as_str(), job.request_id, job.id, job.generation, &change)
+            .await?;
+        Ok(())
+    }
+
+    /// Counts a failed attempt and schedules a retry with exponential backoff and
+    /// jitter; past the maximum the job and its request are `failed`.
+    async fn record_failure(&self, job: &JobRecord, error: &ServiceError) -> ServiceResult<()> {
+        tracing::warn!(job = %job.job_id, error = %error, "deletion job attempt failed");
+        let attempts = job.attempts + 1;
+        let now = self.now();
+        if attempts < job.max_attempts {
+            let backoff = self.engine.retry_base_ms.saturating_mul(1 << attempts.min(16));
+            let jitter = rand::random::<u64>() % (backoff.max(1) as u64 / 2 + 1);
+            let at = now + backoff + jitter as i64;
+            self.store
+                .job_failed_attempt(job.id, job.generation, &error.to_string(), at)
+                .await?;
+            return Ok(());
+        }
+        self.store
+            .job_failed_attempt(job.id, job.generation, &error.to_string(), i64::MAX)
+            .await?;
+        self.store
+            .set_job_phase(job.id, job.generation, "failed", i64::MAX, true)
+            .await?;
+        let log = system_log(
+            now,
+            "failed",
+            Some(RequestStatus::Failed),
+            json!({"job_id": job.job_id, "attempts": attempts}),
+        );
+        self.store
+            .log_request_event(&job.account_id, job.request_id, &log)
+            .await?;
+        Ok(())
+    }
+}
+
+fn system_log(at: i64, event: &str, to: Option<RequestStatus>, detail: serde_json::Value) -> LogDraft {
+    LogDraft {
+        at,
+        actor: "system".into(),
+        event: event.into(),
+        from_status: None,
+        to_status: to.map(|s| s.as_str().to_owned()),
+        detail: detail.to_string(),
+    }
+}

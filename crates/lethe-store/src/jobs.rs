@@ -1,0 +1,158 @@
+//! Jobs, erasure batches, tombstones and the blob-deletion outbox as the store sees them.
+
+use crate::error::StoreResult;
+use crate::requests::{LogDraft, RequestChange};
+use async_trait::async_trait;
+use lethe_domain::Millis;
+
+/// A job row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobRecord {
+    pub id: i64,
+    pub account_id: String,
+    pub request_id: i64,
+    pub job_id: String,
+    /// `erasing`, `verifying` or `done`.
+    pub phase: String,
+    pub run_at: Millis,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<Millis>,
+    pub generation: i64,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub cursor: i64,
+    pub total_items: i64,
+    pub batches: i64,
+    pub erased_conversations: i64,
+    pub erased_messages: i64,
+    pub erased_files: i64,
+    pub erased_bytes: i64,
+    pub erased_survey_answers: i64,
+    pub erased_consumers: i64,
+    pub erased_metrics: i64,
+    pub last_error: Option<String>,
+    pub last_batch_at: Option<Millis>,
+    pub created_at: Millis,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+}
+
+/// A job to create with the request's final transition.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub job_id: String,
+    pub total_items: i64,
+    pub max_attempts: i64,
+    pub run_at: Millis,
+}
+
+/// Who claims, until when, at what time.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub owner: String,
+    pub now: Millis,
+    pub until: Millis,
+}
+
+/// One item to erase, with the keyed hashes that replace its id.
+#[derive(Debug, Clone)]
+pub struct ItemErasure {
+    pub position: i64,
+    /// `conversation` (either kind) or `consumer`.
+    pub kind: &'static str,
+    pub id: String,
+    /// Keyed hash kept as the tombstone.
+    pub tombstone_hash: Vec<u8>,
+    /// Hex keyed hash that replaces a conversation id in a retained metrics row.
+    pub metrics_id: String,
+}
+
+/// How a batch erases, and the fence it commits under.
+#[derive(Debug, Clone)]
+pub struct BatchPlan {
+    pub job: i64,
+    pub generation: i64,
+    pub retain_metrics: bool,
+    pub now: Millis,
+    pub lease_until: Millis,
+    pub items: Vec<ItemErasure>,
+}
+
+/// What a batch removed, and each item's outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub conversations: i64,
+    pub messages: i64,
+    pub files: i64,
+    pub bytes: i64,
+    pub survey_answers: i64,
+    pub consumers: i64,
+    pub metrics: i64,
+    pub outcomes: Vec<(i64, &'static str)>,
+}
+
+/// A batch either committed whole or not at all because another runner holds the job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchResult {
+    Committed(BatchCounts),
+    Fenced,
+}
+
+/// A blob still to delete.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BlobDeletion {
+    pub id: i64,
+    pub account_id: String,
+    pub blob_key: String,
+}
+
+/// Jobs and the erasure they perform.
+#[async_trait]
+pub trait JobStore: Send + Sync + 'static {
+    /// Claims one due job whose lease is free or expired: its generation goes up, so the
+    /// previous holder can commit nothing more.
+    async fn claim_job(&self, lease: &Lease) -> StoreResult<Option<JobRecord>>;
+    async fn job_for_request(&self, account: &str, request_id: i64) -> StoreResult<Option<JobRecord>>;
+    /// Erases a batch of items, records outcomes and counters and moves the cursor, in
+    /// one transaction fenced on the job's generation.
+    async fn erase_batch(&self, account: &str, request_id: i64, plan: &BatchPlan) -> StoreResult<BatchResult>;
+    /// Moves a job to a phase (and when to look again), fenced; releases the lease when
+    /// `release`.
+    async fn set_job_phase(
+        &self,
+        job: i64,
+        generation: i64,
+        phase: &str,
+        run_at: Millis,
+        release: bool,
+    ) -> StoreResult<bool>;
+    /// Records a failed attempt (fenced) and when to retry; releases the lease.
+    async fn job_failed_attempt(&self, job: i64, generation: i64, error: &str, run_at: Millis) -> StoreResult<bool>;
+    /// Ends the job and applies the request's final change in one transaction, fenced.
+    async fn finish_job(
+        &self,
+        account: &str,
+        request_id: i64,
+        job: i64,
+        generation: i64,
+        change: &RequestChange,
+    ) -> StoreResult<bool>;
+    /// Appends a change-log entry about a request outside any other change.
+    async fn log_request_event(&self, account: &str, request_id: i64, log: &LogDraft) -> StoreResult<()>;
+
+    /// Blobs still to delete (oldest first).
+    async fn pending_blob_deletions(&self, account: Option<&str>, limit: i64) -> StoreResult<Vec<BlobDeletion>>;
+    async fn blob_deletion_done(&self, id: i64) -> StoreResult<()>;
+    async fn blob_deletion_failed(&self, id: i64, error: &str) -> StoreResult<()>;
+    /// Rows and keys left of these conversations and consumers (verification).
+    async fn remaining(&self, account: &str, conversations: &[String], consumers: &[String]) -> StoreResult<i64>;
+    /// SQLite: truncates the WAL; records and returns the time when no frame was busy.
+    /// PostgreSQL: `None` (no WAL lethe can truncate).
+    async fn checkpoint(&self, now: Millis) -> StoreResult<Option<Millis>>;
+    /// When the WAL was last truncated clean.
+    async fn last_checkpoint(&self) -> StoreResult<Option<Millis>>;
+    /// PostgreSQL: vacuums the tables erasure touches. SQLite: nothing.
+    async fn vacuum_erased(&self) -> StoreResult<()>;
+    /// When an id with this keyed hash was erased, if it was.
+    async fn tombstone(&self, account: &str, kind: &str, id_hash: &[u8]) -> StoreResult<Option<Millis>>;
+}

@@ -1,0 +1,397 @@
+// Jobs, fenced erasure batches, tombstones and the blob-deletion outbox; included by
+// both backends (see util.rs). Backend specifics (checkpoint, vacuum, SKIP LOCKED) are
+// the backend's `checkpoint_now`, `vacuum_now` and `CLAIM_LOCK`.
+
+use crate::jobs::*;
+use crate::JobStore;
+
+const JOB_COLUMNS: &str = "id, account_id, request_id, job_id, phase, run_at, lease_owner, lease_until, generation, \
+     attempts, max_attempts, cursor, total_items, batches, erased_conversations, erased_messages, erased_files, \
+     erased_bytes, erased_survey_answers, erased_consumers, erased_metrics, last_error, last_batch_at, created_at, \
+     started_at, finished_at";
+
+/// Deletes a conversation's rows from one table; how many.
+async fn delete_rows(tx: &mut Tx, table: &str, account: &str, conversation: &str) -> Res<u64> {
+    let sql = format!("DELETE FROM {table} WHERE account_id = $1 AND conversation_id = $2");
+    Ok(sqlx::query(&sql)
+        .bind(account)
+        .bind(conversation)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+/// Erases one conversation (either kind) in the batch transaction; its outcome.
+async fn erase_conversation(
+    tx: &mut Tx,
+    account: &str,
+    item: &ItemErasure,
+    plan: &BatchPlan,
+    counts: &mut BatchCounts,
+) -> Res<&'static str> {
+    let lock = format!("SELECT status FROM conversations WHERE account_id = $1 AND conversation_id = $2{FOR_UPDATE}");
+    let status: Option<String> = sqlx::query_scalar(&lock)
+        .bind(account)
+        .bind(&item.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match status.as_deref() {
+        None => return Ok("not_found"),
+        Some("open") => return Ok("skipped_open"),
+        _ => {}
+    }
+    // Blob deletions are queued in this transaction, so a crash leaves neither a row
+    // without its blob record nor a blob nobody will delete.
+    let files: Vec<(String, i64)> =
+        sqlx::query_as("SELECT blob_key, size FROM files WHERE account_id = $1 AND conversation_id = $2")
+            .bind(account)
+            .bind(&item.id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (blob_key, size) in &files {
+        sqlx::query("INSERT INTO blob_deletions (account_id, blob_key, created_at) VALUES ($1, $2, $3)")
+            .bind(account)
+            .bind(blob_key)
+            .bind(plan.now)
+            .execute(&mut **tx)
+            .await?;
+        counts.files += 1;
+        counts.bytes += size;
+    }
+    counts.messages += delete_rows(tx, "messages", account, &item.id).await? as i64;
+    delete_rows(tx, "conversation_attributes", account, &item.id).await?;
+    counts.survey_answers += delete_rows(tx, "survey_answers", account, &item.id).await? as i64;
+    delete_rows(tx, "files", account, &item.id).await?;
+    let metrics = if plan.retain_metrics {
+        // The reporting row stays, with no link back to the person.
+        sqlx::query(
+            "UPDATE metrics SET consumer_id = NULL, conversation_id = $3 WHERE account_id = $1 AND conversation_id = $2",
+        )
+        .bind(account)
+        .bind(&item.id)
+        .bind(&item.metrics_id)
+        .execute(&mut **tx)
+        .await?;
+        0
+    } else {
+        delete_rows(tx, "metrics", account, &item.id).await?
+    };
+    counts.metrics += metrics as i64;
+    sqlx::query("DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id = $2")
+        .bind(account)
+        .bind(&item.id)
+        .execute(&mut **tx)
+        .await?;
+    delete_rows(tx, "conversations", account, &item.id).await?;
+    counts.conversations += 1;
+    Ok("erased")
+}
+
+/// Erases one consumer's profile, lookups and key; its outcome.
+async fn erase_consumer(tx: &mut Tx, account: &str, item: &ItemErasure, counts: &mut BatchCounts) -> Res<&'static str> {
+    let gone = sqlx::query("DELETE FROM consumers WHERE account_id = $1 AND consumer_id = $2")
+        .bind(account)
+        .bind(&item.id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM consumer_lookups WHERE account_id = $1 AND consumer_id = $2")
+        .bind(account)
+        .bind(&item.id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'consumer' AND owner_id = $2")
+        .bind(account)
+        .bind(&item.id)
+        .execute(&mut **tx)
+        .await?;
+    if gone == 0 {
+        return Ok("not_found");
+    }
+    counts.consumers += 1;
+    Ok("erased")
+}
+
+async fn add_tombstone(tx: &mut Tx, account: &str, item: &ItemErasure, now: i64) -> Res<()> {
+    sqlx::query(
+        "INSERT INTO tombstones (account_id, kind, id_hash, erased_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (account_id, kind, id_hash) DO NOTHING",
+    )
+    .bind(account)
+    .bind(item.kind)
+    .bind(&item.tombstone_hash)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Locks the job row if this runner still holds it; false when fenced off.
+async fn hold(tx: &mut Tx, job: i64, generation: i64) -> Res<bool> {
+    let sql = format!("SELECT generation FROM jobs WHERE id = $1{FOR_UPDATE}");
+    let current: Option<i64> = sqlx::query_scalar(&sql).bind(job).fetch_optional(&mut **tx).await?;
+    Ok(current == Some(generation))
+}
+
+#[async_trait]
+impl JobStore for Backend {
+    async fn claim_job(&self, lease: &Lease) -> Res<Option<JobRecord>> {
+        let mut tx = self.begin_write().await?;
+        let pick = format!(
+            "SELECT id FROM jobs WHERE phase IN ('erasing', 'verifying') AND run_at <= $1 \
+             AND (lease_until IS NULL OR lease_until < $1) ORDER BY run_at, id LIMIT 1{CLAIM_LOCK}"
+        );
+        let Some(id): Option<i64> = sqlx::query_scalar(&pick)
+            .bind(lease.now)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "UPDATE jobs SET lease_owner = $2, lease_until = $3, generation = generation + 1, \
+             started_at = COALESCE(started_at, $4) WHERE id = $1 RETURNING {JOB_COLUMNS}"
+        );
+        let job = sqlx::query_as(&sql)
+            .bind(id)
+            .bind(&lease.owner)
+            .bind(lease.until)
+            .bind(lease.now)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    async fn job_for_request(&self, account: &str, request_id: i64) -> Res<Option<JobRecord>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = $1 AND request_id = $2");
+        Ok(sqlx::query_as(&sql)
+            .bind(account)
+            .bind(request_id)
+            .fetch_optional(self.read_pool())
+            .await?)
+    }
+
+    async fn erase_batch(&self, account: &str, request_id: i64, plan: &BatchPlan) -> Res<BatchResult> {
+        let mut tx = self.begin_write().await?;
+        if !hold(&mut tx, plan.job, plan.generation).await? {
+            return Ok(BatchResult::Fenced);
+        }
+        let mut counts = BatchCounts::default();
+        for item in &plan.items {
+            let outcome = match item.kind {
+                "consumer" => erase_consumer(&mut tx, account, item, &mut counts).await?,
+                _ => erase_conversation(&mut tx, account, item, plan, &mut counts).await?,
+            };
+            if outcome == "erased" {
+                add_tombstone(&mut tx, account, item, plan.now).await?;
+            }
+            sqlx::query("UPDATE request_items SET outcome = $3 WHERE request_id = $1 AND position = $2")
+                .bind(request_id)
+                .bind(item.position)
+                .bind(outcome)
+                .execute(&mut *tx)
+                .await?;
+            counts.outcomes.push((item.position, outcome));
+        }
+        let next = plan.items.last().map_or(0, |i| i.position + 1);
+        sqlx::query(
+            "UPDATE jobs SET cursor = $2, batches = batches + 1, lease_until = $3, last_batch_at = $4, \
+             erased_conversations = erased_conversations + $5, erased_messages = erased_messages + $6, \
+             erased_files = erased_files + $7, erased_bytes = erased_bytes + $8, \
+             erased_survey_answers = erased_survey_answers + $9, erased_consumers = erased_consumers + $10, \
+             erased_metrics = erased_metrics + $11 WHERE id = $1",
+        )
+        .bind(plan.job)
+        .bind(next)
+        .bind(plan.lease_until)
+        .bind(plan.now)
+        .bind(counts.conversations)
+        .bind(counts.messages)
+        .bind(counts.files)
+        .bind(counts.bytes)
+        .bind(counts.survey_answers)
+        .bind(counts.consumers)
+        .bind(counts.metrics)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(BatchResult::Committed(counts))
+    }
+
+    async fn set_job_phase(&self, job: i64, generation: i64, phase: &str, run_at: i64, release: bool) -> Res<bool> {
+        let mut tx = self.begin_write().await?;
+        if !hold(&mut tx, job, generation).await? {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE jobs SET phase = $2, run_at = $3, \
+             lease_owner = CASE WHEN $4 THEN NULL ELSE lease_owner END, \
+             lease_until = CASE WHEN $4 THEN NULL ELSE lease_until END WHERE id = $1",
+        )
+        .bind(job)
+        .bind(phase)
+        .bind(run_at)
+        .bind(release)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn job_failed_attempt(&self, job: i64, generation: i64, error: &str, run_at: i64) -> Res<bool> {
+        let mut tx = self.begin_write().await?;
+        if !hold(&mut tx, job, generation).await? {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE jobs SET attempts = attempts + 1, last_error = $2, run_at = $3, lease_owner = NULL, \
+             lease_until = NULL WHERE id = $1",
+        )
+        .bind(job)
+        .bind(error)
+        .bind(run_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn finish_job(
+        &self,
+        account: &str,
+        request_id: i64,
+        job: i64,
+        generation: i64,
+        change: &RequestChange,
+    ) -> Res<bool> {
+        let mut tx = self.begin_write().await?;
+        if !hold(&mut tx, job, generation).await? {
+            return Ok(false);
+        }
+        let current = load_request(&mut tx, account, request_id).await?;
+        apply_updates(&mut tx, &current, change).await?;
+        let mut log = change.log.clone();
+        log.from_status = Some(current.status.clone());
+        append_log(&mut tx, account, Some(request_id), &log).await?;
+        sqlx::query(
+            "UPDATE jobs SET phase = 'done', finished_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1",
+        )
+        .bind(job)
+        .bind(change.log.at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn log_request_event(&self, account: &str, request_id: i64, log: &LogDraft) -> Res<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(to) = &log.to_status {
+            sqlx::query("UPDATE deletion_requests SET status = $3, updated_at = $4 WHERE account_id = $1 AND id = $2")
+                .bind(account)
+                .bind(request_id)
+                .bind(to)
+                .bind(log.at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        append_log(&mut tx, account, Some(request_id), log).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pending_blob_deletions(&self, account: Option<&str>, limit: i64) -> Res<Vec<BlobDeletion>> {
+        let mut query = QueryBuilder::<Db>::new("SELECT id, account_id, blob_key FROM blob_deletions");
+        if let Some(account) = account {
+            query.push(" WHERE account_id = ").push_bind(account);
+        }
+        query.push(" ORDER BY id LIMIT ").push_bind(limit);
+        Ok(query.build_query_as().fetch_all(self.read_pool()).await?)
+    }
+
+    async fn blob_deletion_done(&self, id: i64) -> Res<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM blob_deletions WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn blob_deletion_failed(&self, id: i64, error: &str) -> Res<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE blob_deletions SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+            .bind(id)
+            .bind(error)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remaining(&self, account: &str, conversations: &[String], consumers: &[String]) -> Res<i64> {
+        let mut left = 0i64;
+        for chunk in conversations.chunks(500) {
+            for table in [
+                "conversations",
+                "messages",
+                "files",
+                "survey_answers",
+                "conversation_attributes",
+            ] {
+                let mut query = QueryBuilder::<Db>::new(format!("SELECT COUNT(*) FROM {table} WHERE account_id = "));
+                query.push_bind(account).push(" AND conversation_id");
+                push_in_list(&mut query, chunk);
+                left += query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+            }
+            let mut keys = QueryBuilder::<Db>::new(
+                "SELECT COUNT(*) FROM data_keys WHERE owner_kind = 'conversation' AND account_id = ",
+            );
+            keys.push_bind(account).push(" AND owner_id");
+            push_in_list(&mut keys, chunk);
+            left += keys.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+        }
+        for chunk in consumers.chunks(500) {
+            for (table, column) in [("consumers", "consumer_id"), ("consumer_lookups", "consumer_id")] {
+                let mut query = QueryBuilder::<Db>::new(format!("SELECT COUNT(*) FROM {table} WHERE account_id = "));
+                query.push_bind(account).push(format!(" AND {column}"));
+                push_in_list(&mut query, chunk);
+                left += query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+            }
+            let mut keys = QueryBuilder::<Db>::new(
+                "SELECT COUNT(*) FROM data_keys WHERE owner_kind = 'consumer' AND account_id = ",
+            );
+            keys.push_bind(account).push(" AND owner_id");
+            push_in_list(&mut keys, chunk);
+            left += keys.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+        }
+        Ok(left)
+    }
+
+    async fn checkpoint(&self, now: i64) -> Res<Option<i64>> {
+        self.checkpoint_now(now).await
+    }
+
+    async fn last_checkpoint(&self) -> Res<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT truncated_at FROM checkpoints WHERE id = 1")
+            .fetch_optional(self.read_pool())
+            .await?)
+    }
+
+    async fn vacuum_erased(&self) -> Res<()> {
+        self.vacuum_now().await
+    }
+
+    async fn tombstone(&self, account: &str, kind: &str, id_hash: &[u8]) -> Res<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT erased_at FROM tombstones WHERE account_id = $1 AND kind = $2 AND id_hash = $3")
+                .bind(account)
+                .bind(kind)
+                .bind(id_hash)
+                .fetch_optional(self.read_pool())
+                .await?,
+        )
+    }
+}
