@@ -335,7 +335,60 @@ async fn a_runner_whose_lease_was_taken_commits_nothing(app: TestApp) {
     assert_eq!(app.json(Method::GET, path, Some(&key), None).await.0, 404);
 }
 
+async fn a_failed_job_runs_again_when_an_operator_says_so(app: TestApp) {
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    person(&app, &key, "TGT").await;
+    settings(
+        &app,
+        "acme",
+        &key,
+        json!({"grace_period_seconds": 0, "erasure_mode": "mask"}),
+    )
+    .await;
+    let created = create(&app, "acme", &key, json!({"conversation_ids": ["conv-TGT-canary"]})).await;
+    let id = created["id"].as_i64().unwrap();
+    app.run_jobs().await;
+    let (_, failed) = get(&app, "acme", &key, &format!("/{id}")).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["job"]["last_error"].as_str().unwrap().contains("mask"),
+        "{failed}"
+    );
+    let path = "/v1/accounts/acme/conversations/conv-TGT-canary";
+    assert_eq!(
+        app.json(Method::GET, path, Some(&key), None).await.0,
+        200,
+        "masking never silently deletes"
+    );
+    let (_, lp) = app
+        .json(
+            Method::GET,
+            &format!("/api/account/acme/personal-data-deletion/{id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        lp["status"], "IN_PROGRESS",
+        "failed maps to IN_PROGRESS: an operator can retry"
+    );
+
+    settings(&app, "acme", &key, json!({"erasure_mode": "delete"})).await;
+    let run_now = format!("/v1/accounts/acme/deletion-requests/{id}/run-now");
+    assert_eq!(app.json(Method::POST, &run_now, Some(&key), None).await.0, 403);
+    let (status, again) = app.json(Method::POST, &run_now, Some(&app.operator_key), None).await;
+    assert_eq!((status, again["status"].as_str()), (200, Some("scheduled")), "{again}");
+    app.run_jobs().await;
+    let (_, done) = get(&app, "acme", &key, &format!("/{id}")).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(app.json(Method::GET, path, Some(&key), None).await.0, 404);
+    let (status, _) = app.json(Method::POST, &run_now, Some(&app.operator_key), None).await;
+    assert_eq!(status, 409, "a completed request has no job to run");
+}
+
 backend_tests!(
+    a_failed_job_runs_again_when_an_operator_says_so,
     a_completed_request_leaves_nothing,
     jobs_wait_for_the_execution_window,
     a_runner_whose_lease_was_taken_commits_nothing,

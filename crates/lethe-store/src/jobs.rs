@@ -137,6 +137,9 @@ pub trait JobStore: Send + Sync + 'static {
         generation: i64,
         change: &RequestChange,
     ) -> StoreResult<bool>;
+    /// Makes a job due now (operator run-now); a failed job starts over its attempts where
+    /// its cursor stands. False when the job is done.
+    async fn reset_job(&self, job: i64, now: Millis) -> StoreResult<bool>;
     /// Appends a change-log entry about a request outside any other change.
     async fn log_request_event(&self, account: &str, request_id: i64, log: &LogDraft) -> StoreResult<()>;
 

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_request))
         .routes(routes!(approve_request))
         .routes(routes!(reject_request))
+        .routes(routes!(run_now))
 }
 
 fn limits(state: &AppState) -> TargetLimits {
@@ -190,5 +191,19 @@ async fn reject_request(
         .lethe
         .reject_deletion(&auth.principal, auth.site(), path.1, &body.reason)
         .await?;
+    Ok(Json(view.into()))
+}
+
+/// Makes the request's job due now, outside retry delays (operator key with
+/// `deletion:approve`); a failed job starts over its attempts where it stopped.
+#[utoipa::path(post, path = "/v1/accounts/{site_id}/deletion-requests/{id}/run-now", tag = "deletion",
+    params(("site_id" = String, Path), ("id" = i64, Path)),
+    responses((status = 200, body = RequestOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn run_now(
+    State(state): State<AppState>,
+    auth: Authed<DelApprove>,
+    AppPath(path): AppPath<(String, i64)>,
+) -> ApiResult<Json<RequestOut>> {
+    let view = state.lethe.run_job_now(&auth.principal, auth.site(), path.1).await?;
     Ok(Json(view.into()))
 }

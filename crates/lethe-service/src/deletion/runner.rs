@@ -4,7 +4,7 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::Lethe;
 use lethe_domain::deletion::{RequestStatus, HASHED_PREFIX};
-use lethe_domain::settings::ExecutionWindow;
+use lethe_domain::settings::{ErasureMode, ExecutionWindow};
 use lethe_domain::SiteId;
 use lethe_store::{
     BatchPlan, BatchResult, ItemErasure, JobRecord, Lease, LogDraft, RequestChange, RequestItem, RequestUpdates,
@@ -142,6 +142,15 @@ impl Lethe {
             return Ok(if moved { Step::Continue } else { Step::Stop });
         }
         let settings = self.account_settings(site).await?;
+        if settings.erasure_mode == ErasureMode::Mask {
+            // Deleting when the account asked for masking would be a silent surprise.
+            self.fail_job(
+                job,
+                "erasure mode `mask` is not available yet; set the account to `delete` and run the job again",
+            )
+            .await?;
+            return Ok(Step::Stop);
+        }
         let now = self.now();
         let plan = BatchPlan {
             job: job.id,
@@ -330,22 +339,60 @@ impl Lethe {
                 .await?;
             return Ok(());
         }
-        self.store
-            .job_failed_attempt(job.id, job.generation, &error.to_string(), i64::MAX)
-            .await?;
+        self.fail_job(job, &error.to_string()).await
+    }
+
+    /// Ends a job's attempts: the job and its request are `failed` until an operator
+    /// runs it again.
+    async fn fail_job(&self, job: &JobRecord, error: &str) -> ServiceResult<()> {
+        if !self
+            .store
+            .job_failed_attempt(job.id, job.generation, error, i64::MAX)
+            .await?
+        {
+            return Ok(());
+        }
         self.store
             .set_job_phase(job.id, job.generation, "failed", i64::MAX, true)
             .await?;
         let log = system_log(
-            now,
+            self.now(),
             "failed",
             Some(RequestStatus::Failed),
-            json!({"job_id": job.job_id, "attempts": attempts}),
+            json!({"job_id": job.job_id}),
         );
         self.store
             .log_request_event(&job.account_id, job.request_id, &log)
             .await?;
         Ok(())
+    }
+
+    /// Operator: makes a request's job due now (a failed one starts over its attempts,
+    /// continuing from its cursor).
+    pub async fn run_job_now(
+        &self,
+        who: &crate::Principal,
+        site: &SiteId,
+        id: i64,
+    ) -> ServiceResult<super::RequestView> {
+        if !who.is_operator() {
+            return Err(ServiceError::Forbidden("only an operator key may run a job now".into()));
+        }
+        let record = self.request_record(site, id).await?;
+        let status = RequestStatus::parse(&record.status).unwrap_or(RequestStatus::Pending);
+        let job = self.store.job_for_request(site.as_str(), id).await?;
+        let Some(job) = job.filter(|j| j.phase != "done") else {
+            return Err(ServiceError::WrongState {
+                current: status.as_str().to_owned(),
+                message: format!("the request is {}; it has no job waiting to run", status.as_str()),
+            });
+        };
+        self.store.reset_job(job.id, self.now()).await?;
+        let to = (status == RequestStatus::Failed).then_some(RequestStatus::Scheduled);
+        let mut log = system_log(self.now(), "run_now", to, json!({"job_id": job.job_id}));
+        log.actor = who.actor();
+        self.store.log_request_event(site.as_str(), id, &log).await?;
+        self.request_view(self.request_record(site, id).await?)
     }
 }
 

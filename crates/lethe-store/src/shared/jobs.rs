@@ -285,6 +285,25 @@ impl JobStore for Backend {
         Ok(true)
     }
 
+    async fn reset_job(&self, job: i64, now: i64) -> Res<bool> {
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE jobs SET run_at = $2, lease_owner = NULL, lease_until = NULL, \
+             attempts = CASE WHEN phase = 'failed' THEN 0 ELSE attempts END, \
+             phase = CASE WHEN phase = 'failed' THEN \
+               (CASE WHEN cursor >= total_items THEN 'verifying' ELSE 'erasing' END) ELSE phase END \
+             WHERE id = $1 AND phase <> 'done'",
+        )
+        .bind(job)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
     async fn log_request_event(&self, account: &str, request_id: i64, log: &LogDraft) -> Res<()> {
         let mut tx = self.begin_write().await?;
         if let Some(to) = &log.to_status {
