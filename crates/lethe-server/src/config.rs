@@ -59,6 +59,11 @@ pub struct Config {
     pub job_retry_base_ms: u64,
     /// PostgreSQL: vacuum the erased tables after each job.
     pub vacuum_after_job: bool,
+    /// SMTP server for completion e-mails (`smtp://host:port`, `smtps://user:pass@host`);
+    /// unset: e-mails stay queued and are reported as undeliverable.
+    pub smtp_url: Option<String>,
+    /// Sender of completion e-mails.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -86,6 +91,8 @@ impl Default for Config {
             job_max_attempts: 5,
             job_retry_base_ms: 1_000,
             vacuum_after_job: true,
+            smtp_url: None,
+            smtp_from: "lethe <lethe@localhost>".into(),
         }
     }
 }
@@ -114,6 +121,8 @@ impl fmt::Debug for Config {
             .field("job_max_attempts", &self.job_max_attempts)
             .field("job_retry_base_ms", &self.job_retry_base_ms)
             .field("vacuum_after_job", &self.vacuum_after_job)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_from", &self.smtp_from)
             .finish()
     }
 }

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use error::ApiError;
-use lethe_service::deletion::{DeletionLimits, EngineSettings};
+use lethe_service::deletion::{DeletionLimits, EngineSettings, Notifier};
 use lethe_service::{Clock, Lethe, SystemClock};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,6 +52,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
 
 /// [`prepare`] with a given clock (tests move a manual one instead of sleeping).
 pub async fn prepare_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Prepared> {
+    notifier(&config)?;
     let (keyring, generated_key_file) = secrets::load_keyring(&config)?;
     let store = lethe_store::open(&config.database_url).await?;
     let blobs = lethe_store::BlobStore::open(&config.blob_location())?;
@@ -162,9 +163,39 @@ async fn promote_periodically(state: AppState, shutdown: CancellationToken) {
 pub async fn work(state: AppState, shutdown: CancellationToken) {
     let promoter = promote_periodically(state.clone(), shutdown.clone());
     if state.config.runner_enabled {
-        tokio::join!(promoter, run_jobs(state, shutdown));
+        tokio::join!(
+            promoter,
+            run_jobs(state.clone(), shutdown.clone()),
+            deliver(state, shutdown)
+        );
     } else {
         promoter.await;
+    }
+}
+
+/// The notifier a configuration describes.
+pub fn notifier(config: &Config) -> anyhow::Result<Notifier> {
+    Notifier::new(config.smtp_url.as_deref(), &config.smtp_from).map_err(|e| anyhow::anyhow!(e))
+}
+
+/// Delivers queued notifications (at least once, stable event ids) until shutdown.
+async fn deliver(state: AppState, shutdown: CancellationToken) {
+    let notifier = match notifier(&state.config) {
+        Ok(notifier) => notifier,
+        Err(e) => {
+            tracing::error!(error = %e, "notifications cannot be delivered");
+            return;
+        }
+    };
+    let period = std::time::Duration::from_millis(state.config.runner_poll_ms);
+    loop {
+        if let Err(e) = state.lethe.deliver_notifications(&notifier).await {
+            tracing::warn!(error = %e, "delivering notifications failed; it retries");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
+        }
     }
 }
 

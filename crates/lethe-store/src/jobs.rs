@@ -140,8 +140,15 @@ pub trait JobStore: Send + Sync + 'static {
     /// Makes a job due now (operator run-now); a failed job starts over its attempts where
     /// its cursor stands. False when the job is done.
     async fn reset_job(&self, job: i64, now: Millis) -> StoreResult<bool>;
-    /// Appends a change-log entry about a request outside any other change.
-    async fn log_request_event(&self, account: &str, request_id: i64, log: &LogDraft) -> StoreResult<()>;
+    /// Appends a change-log entry about a request (setting its status when the entry
+    /// names one) and queues notifications, in one transaction.
+    async fn log_request_event(
+        &self,
+        account: &str,
+        request_id: i64,
+        log: &LogDraft,
+        notifications: &[crate::notifications::NewNotification],
+    ) -> StoreResult<()>;
 
     /// Blobs still to delete (oldest first).
     async fn pending_blob_deletions(&self, account: Option<&str>, limit: i64) -> StoreResult<Vec<BlobDeletion>>;

@@ -8,6 +8,7 @@
 mod blobs;
 mod error;
 mod jobs;
+mod notifications;
 mod plan_read;
 mod postgres;
 mod postgres_read;
@@ -21,6 +22,7 @@ mod sqlite_read;
 pub use blobs::BlobStore;
 pub use error::{StoreError, StoreResult};
 pub use jobs::*;
+pub use notifications::*;
 pub use records::*;
 pub use requests::*;
 pub use search::{SearchPage, StoreFilter};
@@ -30,9 +32,15 @@ use lethe_domain::filter::{Page, Sort};
 use std::sync::Arc;
 
 /// Everything lethe persists in its database: the parts below, together.
-pub trait Store: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore + JobStore {}
+pub trait Store:
+    AdminStore + IngestStore + ReadStore + RequestStore + PlanStore + JobStore + NotificationStore
+{
+}
 
-impl<T: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore + JobStore> Store for T {}
+impl<T> Store for T where
+    T: AdminStore + IngestStore + ReadStore + RequestStore + PlanStore + JobStore + NotificationStore
+{
+}
 
 /// Deployment bootstrap, accounts, bots and API keys.
 #[async_trait]

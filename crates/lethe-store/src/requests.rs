@@ -131,6 +131,8 @@ pub struct RequestChange {
     pub log: LogDraft,
     /// Creates the request's job; the request then moves on to `scheduled`.
     pub job: Option<crate::jobs::NewJob>,
+    /// Notifications queued in the same transaction.
+    pub notifications: Vec<crate::notifications::NewNotification>,
 }
 
 /// How a change ended.

@@ -111,3 +111,4 @@ include!("shared/ingest.rs");
 include!("shared/import.rs");
 include!("shared/requests.rs");
 include!("shared/jobs.rs");
+include!("shared/notifications.rs");

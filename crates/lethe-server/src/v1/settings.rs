@@ -19,6 +19,65 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_settings, patch_settings))
         .routes(routes!(change_log))
         .routes(routes!(verify_change_log))
+        .routes(routes!(notifications))
+        .routes(routes!(webhook_secret))
+}
+
+/// One notification and its delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationOut {
+    pub event_id: String,
+    /// `email` or `webhook`.
+    pub channel: String,
+    pub target: String,
+    pub request_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub created_at: String,
+    pub attempts: i64,
+    pub delivered_at: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The account's notification delivery log, newest first.
+#[utoipa::path(get, path = "/v1/accounts/{site_id}/notifications", tag = "settings",
+    params(("site_id" = String, Path)), responses((status = 200, body = [NotificationOut])))]
+async fn notifications(State(state): State<AppState>, auth: Authed<Admin>) -> ApiResult<Json<Vec<NotificationOut>>> {
+    let log = state.lethe.notification_log(auth.site()).await?;
+    Ok(Json(
+        log.into_iter()
+            .map(|n| NotificationOut {
+                event_id: n.event_id,
+                channel: n.channel,
+                target: n.target,
+                request_id: n.request_id,
+                payload: serde_json::from_str(&n.payload).unwrap_or(Value::Null),
+                created_at: to_rfc3339(n.created_at),
+                attempts: n.attempts,
+                delivered_at: n.delivered_at.map(to_rfc3339),
+                next_attempt_at: n.delivered_at.is_none().then(|| to_rfc3339(n.next_attempt_at)),
+                last_error: n.last_error,
+            })
+            .collect(),
+    ))
+}
+
+/// The secret webhooks are signed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookSecretOut {
+    /// `Lethe-Signature: v1=<hex HMAC-SHA256(secret, "<Lethe-Timestamp>.<body>")>`.
+    pub secret: String,
+}
+
+/// The secret this account's webhooks are signed with.
+#[utoipa::path(get, path = "/v1/accounts/{site_id}/webhook-secret", tag = "settings",
+    params(("site_id" = String, Path)), responses((status = 200, body = WebhookSecretOut)))]
+async fn webhook_secret(State(state): State<AppState>, auth: Authed<Admin>) -> ApiResult<Json<WebhookSecretOut>> {
+    state.lethe.account_settings(auth.site()).await?;
+    Ok(Json(WebhookSecretOut {
+        secret: state.lethe.webhook_secret(auth.site()),
+    }))
 }
 
 /// An account's settings.

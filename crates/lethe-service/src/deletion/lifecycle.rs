@@ -87,6 +87,7 @@ impl Lethe {
                 max_attempts: self.engine.max_attempts,
                 run_at: at,
             }),
+            notifications: Vec::new(),
         };
         Ok(
             match self.store.change_request(site.as_str(), record.id, &change).await? {
@@ -151,6 +152,7 @@ impl Lethe {
             items: Vec::new(),
             log: log(now, who.actor(), event, Some(to), json!({})),
             job: None,
+            notifications: Vec::new(),
         };
         let verb = if to == RequestStatus::Rejected {
             "rejected"
@@ -198,6 +200,7 @@ impl Lethe {
                 json!({"final_at": record.grace_ends_at}),
             ),
             job: None,
+            notifications: Vec::new(),
         };
         self.applied(site, id, &change, "approved").await
     }

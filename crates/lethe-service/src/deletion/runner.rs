@@ -84,7 +84,7 @@ impl Lethe {
                 json!({"job_id": job.job_id}),
             );
             self.store
-                .log_request_event(site.as_str(), job.request_id, &log)
+                .log_request_event(site.as_str(), job.request_id, &log, &[])
                 .await?;
         }
         let mut phase = job.phase.clone();
@@ -288,6 +288,7 @@ impl Lethe {
             items: Vec::new(),
             log: system_log(self.now(), "target_hashed", None, json!({})),
             job: None,
+            notifications: Vec::new(),
         };
         self.store.change_request(site.as_str(), request_id, &change).await?;
         Ok(())
@@ -303,6 +304,9 @@ impl Lethe {
             RequestStatus::PartiallyCompleted
         };
         let count = |o: &str| items.iter().filter(|i| i.outcome.as_deref() == Some(o)).count();
+        let counts = self.job_counts(site, job).await?;
+        let settings = self.account_settings(site).await?;
+        let notifications = self.job_end_notifications(&settings, site, job.request_id, &job.job_id, status, counts);
         let change = RequestChange {
             allowed_from: vec![RequestStatus::Running.as_str().into()],
             require_unapproved: false,
@@ -317,6 +321,7 @@ impl Lethe {
                        "skipped_open": count("skipped_open"), "failed": count("failed")}),
             ),
             job: None,
+            notifications,
         };
         self.store
             .finish_job(site.as_str(), job.request_id, job.id, job.generation, &change)
@@ -361,10 +366,36 @@ impl Lethe {
             Some(RequestStatus::Failed),
             json!({"job_id": job.job_id}),
         );
+        let site = SiteId::parse(job.account_id.clone())?;
+        let settings = self.account_settings(&site).await?;
+        let counts = self.job_counts(&site, job).await?;
+        let notifications = self.job_end_notifications(
+            &settings,
+            &site,
+            job.request_id,
+            &job.job_id,
+            RequestStatus::Failed,
+            counts,
+        );
         self.store
-            .log_request_event(&job.account_id, job.request_id, &log)
+            .log_request_event(&job.account_id, job.request_id, &log, &notifications)
             .await?;
         Ok(())
+    }
+
+    /// The counters a notification reports: item outcomes and what was removed.
+    async fn job_counts(&self, site: &SiteId, job: &JobRecord) -> ServiceResult<serde_json::Value> {
+        let items = self.store.request_items(site.as_str(), job.request_id).await?;
+        let count = |o: &str| items.iter().filter(|i| i.outcome.as_deref() == Some(o)).count();
+        let j = self.store.job_for_request(site.as_str(), job.request_id).await?;
+        let j = j.as_ref().unwrap_or(job);
+        Ok(json!({
+            "items": items.len(), "erased": count("erased"), "not_found": count("not_found"),
+            "skipped_open": count("skipped_open"), "failed": count("failed"),
+            "conversations": j.erased_conversations, "messages": j.erased_messages, "files": j.erased_files,
+            "bytes_freed": j.erased_bytes, "survey_answers": j.erased_survey_answers,
+            "consumers": j.erased_consumers, "metrics": j.erased_metrics,
+        }))
     }
 
     /// Operator: makes a request's job due now (a failed one starts over its attempts,
@@ -391,7 +422,7 @@ impl Lethe {
         let to = (status == RequestStatus::Failed).then_some(RequestStatus::Scheduled);
         let mut log = system_log(self.now(), "run_now", to, json!({"job_id": job.job_id}));
         log.actor = who.actor();
-        self.store.log_request_event(site.as_str(), id, &log).await?;
+        self.store.log_request_event(site.as_str(), id, &log, &[]).await?;
         self.request_view(self.request_record(site, id).await?)
     }
 }

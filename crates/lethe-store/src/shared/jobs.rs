@@ -3,6 +3,7 @@
 // the backend's `checkpoint_now`, `vacuum_now` and `CLAIM_LOCK`.
 
 use crate::jobs::*;
+use crate::notifications::NewNotification;
 use crate::JobStore;
 
 const JOB_COLUMNS: &str = "id, account_id, request_id, job_id, phase, run_at, lease_owner, lease_until, generation, \
@@ -304,8 +305,15 @@ impl JobStore for Backend {
         Ok(changed)
     }
 
-    async fn log_request_event(&self, account: &str, request_id: i64, log: &LogDraft) -> Res<()> {
+    async fn log_request_event(
+        &self,
+        account: &str,
+        request_id: i64,
+        log: &LogDraft,
+        notifications: &[NewNotification],
+    ) -> Res<()> {
         let mut tx = self.begin_write().await?;
+        enqueue_notifications(&mut tx, notifications).await?;
         if let Some(to) = &log.to_status {
             sqlx::query("UPDATE deletion_requests SET status = $3, updated_at = $4 WHERE account_id = $1 AND id = $2")
                 .bind(account)

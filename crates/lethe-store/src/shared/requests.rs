@@ -196,6 +196,7 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
             .execute(&mut **tx)
             .await?;
     }
+    enqueue_notifications(tx, &change.notifications).await?;
     let account = current.account_id.as_str();
     insert_rows(
         tx,
