@@ -387,7 +387,82 @@ async fn a_failed_job_runs_again_when_an_operator_says_so(app: TestApp) {
     assert_eq!(status, 409, "a completed request has no job to run");
 }
 
+async fn two_runners_erase_each_item_once(app: TestApp) {
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    settings(&app, "acme", &key, json!({"grace_period_seconds": 0})).await;
+    let mut requests = Vec::new();
+    for r in 0..4 {
+        let ids: Vec<String> = (0..5).map(|i| format!("c{r}-{i}")).collect();
+        for id in &ids {
+            let body = conversation(id, "2026-03-01T10:00:00Z", json!({"end_time": "2026-03-01T10:05:00Z"}));
+            app.json(Method::POST, "/v1/accounts/acme/conversations", Some(&key), Some(body))
+                .await;
+        }
+        requests.push(
+            create(&app, "acme", &key, json!({"conversation_ids": ids})).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let (a, b) = tokio::join!(app.lethe.run_due_jobs("runner-a"), app.lethe.run_due_jobs("runner-b"));
+    a.unwrap();
+    b.unwrap();
+    app.run_jobs().await;
+    for id in &requests {
+        let (_, done) = get(&app, "acme", &key, &format!("/{id}")).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert_eq!(
+            done["job"]["erased"]["conversations"], 5,
+            "each item erased exactly once: {done}"
+        );
+        assert!(
+            done["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["outcome"] == "erased"),
+            "{done}"
+        );
+    }
+    let (_, log) = app
+        .json(Method::GET, "/v1/accounts/acme/change-log", Some(&key), None)
+        .await;
+    let completions = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "completed")
+        .count();
+    assert_eq!(completions, requests.len());
+    let (_, report) = app
+        .json(Method::GET, "/v1/accounts/acme/change-log/verify", Some(&key), None)
+        .await;
+    assert_eq!(report["valid"], true);
+}
+
+async fn a_scheduled_job_wakes_the_runners(app: TestApp) {
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    settings(&app, "acme", &key, json!({"grace_period_seconds": 0})).await;
+    // Another node's runner hears about the job through the database.
+    let other_node = std::sync::Arc::new(tokio::sync::Notify::new());
+    app.lethe.store.listen_for_jobs(other_node.clone()).await.unwrap();
+    create(&app, "acme", &key, json!({"conversation_ids": ["c1"]})).await;
+    let wait = std::time::Duration::from_secs(5);
+    tokio::time::timeout(wait, app.lethe.jobs_due.notified())
+        .await
+        .expect("this node's runner is woken in-process");
+    if app.backend == Backend::Postgres {
+        tokio::time::timeout(wait, other_node.notified())
+            .await
+            .expect("LISTEN lethe_jobs wakes other nodes");
+    }
+}
+
 backend_tests!(
+    a_scheduled_job_wakes_the_runners,
+    two_runners_erase_each_item_once,
     a_failed_job_runs_again_when_an_operator_says_so,
     a_completed_request_leaves_nothing,
     jobs_wait_for_the_execution_window,

@@ -204,12 +204,17 @@ async fn deliver(state: AppState, shutdown: CancellationToken) {
 async fn run_jobs(state: AppState, shutdown: CancellationToken) {
     let runner = format!("runner-{}", uuid::Uuid::new_v4());
     let period = std::time::Duration::from_millis(state.config.runner_poll_ms);
+    let wake = state.lethe.jobs_due.clone();
+    if let Err(e) = state.lethe.store.listen_for_jobs(wake.clone()).await {
+        tracing::warn!(error = %e, "cannot listen for jobs scheduled by other nodes; polling only");
+    }
     loop {
         if let Err(e) = state.lethe.run_due_jobs(&runner).await {
             tracing::warn!(error = %e, "the job runner hit an error; it retries");
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
+            _ = wake.notified() => {}
             _ = tokio::time::sleep(period) => {}
         }
     }

@@ -37,6 +37,8 @@ pub struct Lethe {
     pub limits: deletion::DeletionLimits,
     /// How the job runner works.
     pub engine: deletion::EngineSettings,
+    /// Rung when a job becomes due, so the runner starts without waiting for its poll.
+    pub jobs_due: Arc<tokio::sync::Notify>,
     /// Accounts seen to exist. Accounts are never deleted, so a positive answer can be
     /// remembered and saves a query on every request.
     known_accounts: Arc<RwLock<HashSet<String>>>,
@@ -52,6 +54,7 @@ impl Lethe {
             clock,
             limits: deletion::DeletionLimits::default(),
             engine: deletion::EngineSettings::default(),
+            jobs_due: Arc::default(),
             known_accounts: Arc::default(),
         }
     }

@@ -163,6 +163,9 @@ pub trait JobStore: Send + Sync + 'static {
     async fn last_checkpoint(&self) -> StoreResult<Option<Millis>>;
     /// PostgreSQL: vacuums the tables erasure touches. SQLite: nothing.
     async fn vacuum_erased(&self) -> StoreResult<()>;
+    /// Wakes `wake` whenever another node (PostgreSQL `LISTEN lethe_jobs`) schedules a
+    /// job. SQLite has one node; in-process wake-ups cover it.
+    async fn listen_for_jobs(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> StoreResult<()>;
     /// When an id with this keyed hash was erased, if it was.
     async fn tombstone(&self, account: &str, kind: &str, id_hash: &[u8]) -> StoreResult<Option<Millis>>;
 }

@@ -46,6 +46,25 @@ impl PgStore {
         Ok(None)
     }
 
+    /// Listens on `lethe_jobs` in a task of its own; `PgListener` reconnects by itself
+    /// (notifications sent while it is away are covered by the runner's polling).
+    async fn listen_now(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> StoreResult<()> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen("lethe_jobs").await?;
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(_) => wake.notify_one(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN lethe_jobs failed; polling covers the gap");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
     /// Vacuums the tables erasure touches, so dead tuples are reclaimed soon.
     async fn vacuum_now(&self) -> StoreResult<()> {
         sqlx::query(

@@ -99,6 +99,11 @@ impl SqliteStore {
         Ok(Some(now))
     }
 
+    /// One node: the service wakes its runner in-process.
+    async fn listen_now(&self, _wake: std::sync::Arc<tokio::sync::Notify>) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// SQLite frees pages in place (`secure_delete` zeroes them): nothing to vacuum.
     async fn vacuum_now(&self) -> StoreResult<()> {
         Ok(())

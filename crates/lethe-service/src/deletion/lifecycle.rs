@@ -91,7 +91,10 @@ impl Lethe {
         };
         Ok(
             match self.store.change_request(site.as_str(), record.id, &change).await? {
-                ChangeOutcome::Changed(r) => Some(r),
+                ChangeOutcome::Changed(r) => {
+                    self.jobs_due.notify_one();
+                    Some(r)
+                }
                 _ => None,
             },
         )

@@ -419,6 +419,7 @@ impl Lethe {
             });
         };
         self.store.reset_job(job.id, self.now()).await?;
+        self.jobs_due.notify_one();
         let to = (status == RequestStatus::Failed).then_some(RequestStatus::Scheduled);
         let mut log = system_log(self.now(), "run_now", to, json!({"job_id": job.job_id}));
         log.actor = who.actor();

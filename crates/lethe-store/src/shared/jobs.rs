@@ -411,6 +411,10 @@ impl JobStore for Backend {
         self.vacuum_now().await
     }
 
+    async fn listen_for_jobs(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> Res<()> {
+        self.listen_now(wake).await
+    }
+
     async fn tombstone(&self, account: &str, kind: &str, id_hash: &[u8]) -> Res<Option<i64>> {
         Ok(
             sqlx::query_scalar("SELECT erased_at FROM tombstones WHERE account_id = $1 AND kind = $2 AND id_hash = $3")

@@ -233,6 +233,12 @@ async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after:
     .bind(after.at)
     .execute(&mut **tx)
     .await?;
+    if BACKEND_NAME == "postgres" {
+        // Delivered at commit to every node's runner (LISTEN lethe_jobs).
+        sqlx::query("SELECT pg_notify('lethe_jobs', '')")
+            .execute(&mut **tx)
+            .await?;
+    }
     sqlx::query("UPDATE deletion_requests SET status = 'scheduled' WHERE account_id = $1 AND id = $2")
         .bind(&request.account_id)
         .bind(request.id)
