@@ -59,6 +59,14 @@ async fn write_prepared(
 ) -> ServiceResult<Result<ImportCounts, String>> {
     let account = site.as_str();
     let now = lethe.now();
+    let conversations: Vec<&ConversationInput> = lines
+        .iter()
+        .filter_map(|l| match l {
+            PreparedLine::Conversation(boxed) => Some(&boxed.0),
+            PreparedLine::Consumer(..) => None,
+        })
+        .collect();
+    lethe.refuse_erased_batch(site, &conversations).await?;
     let consumers: Vec<(&ConsumerId, &ConsumerInput)> = lines
         .iter()
         .filter_map(|l| match l {

@@ -89,7 +89,6 @@ impl Lethe {
     pub async fn create_conversation(&self, site: &SiteId, input: &ConversationInput) -> ServiceResult<Created> {
         input.to_domain(site)?;
         self.require_account(site).await?;
-        self.refuse_erased(site, input).await?;
         let line = crate::wire::ImportLine::Conversation(Box::new(input.clone()));
         let counts = write_lines(self, site, vec![line])
             .await?

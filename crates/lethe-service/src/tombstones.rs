@@ -26,21 +26,40 @@ impl Lethe {
         }
     }
 
-    /// Refuses a new conversation whose id was erased, or whose consumer was erased
-    /// after it started (late data); a consumer who comes back later is welcome.
-    pub(crate) async fn refuse_erased(&self, site: &SiteId, input: &ConversationInput) -> ServiceResult<()> {
-        if self.erased_at(site, "conversation", &input.id).await?.is_some() {
+    /// Refuses an import batch that writes an erased conversation id, or late data for
+    /// an erased consumer (one query per kind for the whole batch).
+    pub(crate) async fn refuse_erased_batch(&self, site: &SiteId, inputs: &[&ConversationInput]) -> ServiceResult<()> {
+        let hash = |kind: &str, id: &str| {
+            self.keyring
+                .lookup_hash(site.as_str(), &format!("tombstone:{kind}"), id)
+        };
+        let ids: Vec<Vec<u8>> = inputs.iter().map(|c| hash("conversation", &c.id)).collect();
+        let erased = self.store.tombstones_among(site.as_str(), "conversation", &ids).await?;
+        if let Some((i, _)) = ids
+            .iter()
+            .enumerate()
+            .find(|(_, h)| erased.iter().any(|(e, _)| e == *h))
+        {
             return Err(ServiceError::Gone(format!(
                 "conversation {} was erased under a deletion request; it cannot be written again",
-                input.id
+                inputs[i].id
             )));
         }
-        if let Some(consumer) = &input.consumer_id {
-            if let Some(erased) = self.erased_at(site, "consumer", consumer).await? {
-                let start = crate::wire::parse_time("start_time", &input.start_time)?;
-                if start < erased {
+        let with_consumer: Vec<&&ConversationInput> = inputs.iter().filter(|c| c.consumer_id.is_some()).collect();
+        let consumer_hashes: Vec<Vec<u8>> = with_consumer
+            .iter()
+            .map(|c| hash("consumer", c.consumer_id.as_deref().unwrap_or_default()))
+            .collect();
+        let erased = self
+            .store
+            .tombstones_among(site.as_str(), "consumer", &consumer_hashes)
+            .await?;
+        for (input, h) in with_consumer.iter().zip(&consumer_hashes) {
+            if let Some((_, at)) = erased.iter().find(|(e, _)| e == h) {
+                if crate::wire::parse_time("start_time", &input.start_time)? < *at {
                     return Err(ServiceError::Gone(format!(
-                        "consumer {consumer} was erased after this conversation started; late data for an erased person is refused"
+                        "conversation {}: its consumer was erased after it started; late data for an erased person is refused",
+                        input.id
                     )));
                 }
             }

@@ -166,6 +166,13 @@ pub trait JobStore: Send + Sync + 'static {
     /// Wakes `wake` whenever another node (PostgreSQL `LISTEN lethe_jobs`) schedules a
     /// job. SQLite has one node; in-process wake-ups cover it.
     async fn listen_for_jobs(&self, wake: std::sync::Arc<tokio::sync::Notify>) -> StoreResult<()>;
+    /// Which of these keyed hashes are tombstones, with their erasure times.
+    async fn tombstones_among(
+        &self,
+        account: &str,
+        kind: &str,
+        hashes: &[Vec<u8>],
+    ) -> StoreResult<Vec<(Vec<u8>, Millis)>>;
     /// When an id with this keyed hash was erased, if it was.
     async fn tombstone(&self, account: &str, kind: &str, id_hash: &[u8]) -> StoreResult<Option<Millis>>;
 }

@@ -415,6 +415,26 @@ impl JobStore for Backend {
         self.listen_now(wake).await
     }
 
+    async fn tombstones_among(&self, account: &str, kind: &str, hashes: &[Vec<u8>]) -> Res<Vec<(Vec<u8>, i64)>> {
+        let mut found = Vec::new();
+        for chunk in hashes.chunks(500) {
+            let mut query = QueryBuilder::<Db>::new("SELECT id_hash, erased_at FROM tombstones WHERE account_id = ");
+            query
+                .push_bind(account)
+                .push(" AND kind = ")
+                .push_bind(kind)
+                .push(" AND id_hash IN (");
+            let mut list = query.separated(", ");
+            for hash in chunk {
+                list.push_bind(hash.as_slice());
+            }
+            list.push_unseparated(")");
+            let rows: Vec<(Vec<u8>, i64)> = query.build_query_as().fetch_all(self.read_pool()).await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
     async fn tombstone(&self, account: &str, kind: &str, id_hash: &[u8]) -> Res<Option<i64>> {
         Ok(
             sqlx::query_scalar("SELECT erased_at FROM tombstones WHERE account_id = $1 AND kind = $2 AND id_hash = $3")
