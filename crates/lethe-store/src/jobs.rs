@@ -113,6 +113,8 @@ pub trait JobStore: Send + Sync + 'static {
     /// previous holder can commit nothing more.
     async fn claim_job(&self, lease: &Lease) -> StoreResult<Option<JobRecord>>;
     async fn job_for_request(&self, account: &str, request_id: i64) -> StoreResult<Option<JobRecord>>;
+    /// An account's jobs, newest first (optionally in some phases).
+    async fn jobs(&self, account: &str, phases: &[String], limit: i64) -> StoreResult<Vec<JobRecord>>;
     /// Erases a batch of items, records outcomes and counters and moves the cursor, in
     /// one transaction fenced on the job's generation.
     async fn erase_batch(&self, account: &str, request_id: i64, plan: &BatchPlan) -> StoreResult<BatchResult>;

@@ -1,10 +1,12 @@
 //! Deletion requests on the native API: create, list, get, preview, cancel, approve,
-//! reject.
+//! reject, run now, and the jobs that execute them.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppPath, AppQuery, Authed, DelApprove, DelRead, DelWrite, IdempotencyKey};
 use crate::state::AppState;
-use crate::v1::requests_dto::{parse_when, CreatedOut, DeletionRequestIn, ListQuery, PreviewOut, RejectIn, RequestOut};
+use crate::v1::requests_dto::{
+    parse_when, CreatedOut, DeletionRequestIn, JobOut, ListQuery, PreviewOut, RejectIn, RequestOut,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -25,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_request))
         .routes(routes!(reject_request))
         .routes(routes!(run_now))
+        .routes(routes!(list_jobs))
 }
 
 fn limits(state: &AppState) -> TargetLimits {
@@ -206,4 +209,37 @@ async fn run_now(
 ) -> ApiResult<Json<RequestOut>> {
     let view = state.lethe.run_job_now(&auth.principal, auth.site(), path.1).await?;
     Ok(Json(view.into()))
+}
+
+/// Which jobs to list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct JobsQuery {
+    /// Comma-separated phases: `erasing`, `verifying`, `done`, `failed`.
+    pub phase: Option<String>,
+}
+
+/// The account's jobs, newest first (at most 500).
+#[utoipa::path(get, path = "/v1/accounts/{site_id}/jobs", tag = "deletion",
+    params(("site_id" = String, Path), JobsQuery), responses((status = 200, body = [JobOut])))]
+async fn list_jobs(
+    State(state): State<AppState>,
+    auth: Authed<DelRead>,
+    AppQuery(query): AppQuery<JobsQuery>,
+) -> ApiResult<Json<Vec<JobOut>>> {
+    const PHASES: [&str; 4] = ["erasing", "verifying", "done", "failed"];
+    let phases: Vec<String> = query
+        .phase
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(|p| {
+            let p = p.trim();
+            PHASES
+                .contains(&p)
+                .then(|| p.to_owned())
+                .ok_or_else(|| ApiError::invalid("phase", format!("`{p}` is not one of {}", PHASES.join(", "))))
+        })
+        .collect::<ApiResult<_>>()?;
+    let jobs = state.lethe.deletion_jobs(auth.site(), &phases).await?;
+    Ok(Json(jobs.into_iter().map(JobOut::from).collect()))
 }

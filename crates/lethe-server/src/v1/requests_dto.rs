@@ -117,6 +117,10 @@ pub struct ErasedOut {
 /// A request's job: progress, counters, attempts and when it runs next.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobOut {
+    /// `cdj-<uuid>`.
+    pub job_id: String,
+    /// The request this job executes.
+    pub request_id: i64,
     /// `erasing`, `verifying`, `done` or `failed`.
     pub phase: String,
     pub items_done: i64,
@@ -135,6 +139,8 @@ impl From<lethe_store::JobRecord> for JobOut {
     fn from(j: lethe_store::JobRecord) -> Self {
         let open = !matches!(j.phase.as_str(), "done" | "failed");
         Self {
+            job_id: j.job_id,
+            request_id: j.request_id,
             phase: j.phase,
             items_done: j.cursor,
             items_total: j.total_items,

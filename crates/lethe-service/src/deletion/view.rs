@@ -159,6 +159,12 @@ impl Lethe {
 }
 
 impl Lethe {
+    /// An account's jobs, newest first, optionally only in the given phases.
+    pub async fn deletion_jobs(&self, site: &SiteId, phases: &[String]) -> ServiceResult<Vec<lethe_store::JobRecord>> {
+        self.require_account(site).await?;
+        Ok(self.store.jobs(site.as_str(), phases, 500).await?)
+    }
+
     /// The job of a final request, if it has one.
     pub async fn deletion_job(&self, site: &SiteId, id: i64) -> ServiceResult<Option<lethe_store::JobRecord>> {
         Ok(self.store.job_for_request(site.as_str(), id).await?)

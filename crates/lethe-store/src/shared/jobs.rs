@@ -173,6 +173,17 @@ impl JobStore for Backend {
             .await?)
     }
 
+    async fn jobs(&self, account: &str, phases: &[String], limit: i64) -> Res<Vec<JobRecord>> {
+        let mut query = QueryBuilder::<Db>::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = "));
+        query.push_bind(account);
+        if !phases.is_empty() {
+            query.push(" AND phase");
+            push_in_list(&mut query, phases);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+        Ok(query.build_query_as().fetch_all(self.read_pool()).await?)
+    }
+
     async fn erase_batch(&self, account: &str, request_id: i64, plan: &BatchPlan) -> Res<BatchResult> {
         let mut tx = self.begin_write().await?;
         if !hold(&mut tx, plan.job, plan.generation).await? {
