@@ -187,7 +187,7 @@ fn story(dir: &Path, db: &str) {
         "non-target data is unchanged"
     );
     drop(node);
-    let blob_files = walk(&dir.join("lethe-blobs")).len();
+    let blob_files = common::walk(&dir.join("lethe-blobs")).len();
     if db.starts_with("sqlite") {
         assert_eq!(blob_files, KEPT, "only the kept conversations' blobs remain");
         for suffix in ["lethe.db", "lethe.db-wal"] {
@@ -200,19 +200,6 @@ fn story(dir: &Path, db: &str) {
             }
         }
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]

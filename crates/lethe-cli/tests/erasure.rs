@@ -44,19 +44,6 @@ fn base64_of(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -85,7 +72,7 @@ async fn a_completed_request_leaves_nothing(app: TestApp) {
     )
     .await;
     let blobs = app.dir.path().join("blobs");
-    let blob_files = files_under(&blobs).len();
+    let blob_files = common::walk(&blobs).len();
 
     let created = create(
         &app,
@@ -147,7 +134,7 @@ async fn a_completed_request_leaves_nothing(app: TestApp) {
     );
     assert_eq!((status.as_u16(), file), (200, ()));
     assert_eq!(
-        files_under(&blobs).len(),
+        common::walk(&blobs).len(),
         blob_files - 1,
         "the target's blob is deleted"
     );

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod common;
+
 const LETHE: &str = env!("CARGO_BIN_EXE_lethe");
 
 fn lethe(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -86,26 +88,13 @@ impl Server {
 
 fn files_contain(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
-    for entry in walk(dir) {
+    for entry in common::walk(dir) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         if bytes.windows(needle.len()).any(|w| w == needle) {
             hits.push(entry.display().to_string());
         }
     }
     hits
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[tokio::test]

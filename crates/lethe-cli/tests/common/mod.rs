@@ -228,6 +228,20 @@ impl TestApp {
     }
 }
 
+/// Every file below a directory (none when it does not exist).
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 /// A conversation body with sensible defaults and `extra` merged in.
 pub fn conversation(id: &str, start: &str, extra: Value) -> Value {
     let mut body = json!({"id": id, "start_time": start});

@@ -6,7 +6,7 @@ mod target;
 
 pub use koreai::KoreAiDelete;
 pub use status::{RequestSource, RequestStatus};
-pub use target::{ChannelUserTarget, FilterTarget, Target, TargetKind, TargetLimits, HASHED_PREFIX};
+pub use target::{parse_seed_status, ChannelUserTarget, FilterTarget, Target, TargetKind, TargetLimits, HASHED_PREFIX};
 
 use crate::time::{Millis, DAY_MS};
 

@@ -9,6 +9,7 @@ use axum::extract::{OriginalUri, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use lethe_domain::conversation::{AttributeKind, ConversationStatus};
+use lethe_domain::deletion::parse_seed_status;
 use lethe_domain::filter::{
     check_limit, check_offset, AttributeMatch, ConversationFilter, Page, Sort, TimeRange, MAX_FILTER_RANGE_MS,
 };
@@ -104,14 +105,11 @@ fn rounded_range(field: &str, r: &MillisRange) -> ApiResult<TimeRange> {
 }
 
 fn statuses(list: &Option<Vec<String>>) -> ApiResult<Vec<ConversationStatus>> {
-    list.iter()
+    Ok(list
+        .iter()
         .flatten()
-        .map(|s| match s.as_str() {
-            "OPEN" => Ok(ConversationStatus::Open),
-            "CLOSE" => Ok(ConversationStatus::Closed),
-            other => Err(ApiError::invalid("status", format!("`{other}` is not OPEN or CLOSE"))),
-        })
-        .collect()
+        .map(|s| parse_seed_status(s))
+        .collect::<Result<_, _>>()?)
 }
 
 fn sections(list: &Option<Vec<String>>) -> ApiResult<Sections> {
