@@ -292,6 +292,7 @@ async fn a_runner_whose_lease_was_taken_commits_nothing(app: TestApp) {
         job: first.id,
         generation: first.generation,
         retain_metrics: true,
+        include_open: false,
         now: later,
         lease_until: later + 1_000,
         items: vec![ItemErasure {

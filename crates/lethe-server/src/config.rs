@@ -64,6 +64,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of completion e-mails.
     pub smtp_from: String,
+    /// How soon after a synchronous delete the SQLite WAL is truncated, in milliseconds.
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             vacuum_after_job: true,
             smtp_url: None,
             smtp_from: "lethe <lethe@localhost>".into(),
+            checkpoint_interval_ms: 2_000,
         }
     }
 }
@@ -123,6 +126,7 @@ impl fmt::Debug for Config {
             .field("vacuum_after_job", &self.vacuum_after_job)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("smtp_from", &self.smtp_from)
+            .field("checkpoint_interval_ms", &self.checkpoint_interval_ms)
             .finish()
     }
 }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod intercom;
 pub mod koreai;
 pub mod liveperson;
 mod memory;
@@ -134,6 +135,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     tokio::spawn(memory::trim_when_quiet(shutdown.clone()));
     tokio::spawn(work(state.clone(), shutdown.clone()));
+    tokio::spawn(checkpoint_periodically(state.clone(), shutdown.clone()));
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -170,6 +172,21 @@ pub async fn work(state: AppState, shutdown: CancellationToken) {
         );
     } else {
         promoter.await;
+    }
+}
+
+/// The coalesced checkpointer: truncates the SQLite WAL after synchronous deletes.
+async fn checkpoint_periodically(state: AppState, shutdown: CancellationToken) {
+    let period = std::time::Duration::from_millis(state.config.checkpoint_interval_ms);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(period) => {
+                if let Err(e) = state.lethe.checkpoint_pending().await {
+                    tracing::warn!(error = %e, "truncating the WAL failed; it retries");
+                }
+            }
+        }
     }
 }
 

@@ -41,6 +41,7 @@ pub(crate) fn api_router(config: &Config) -> (Router<AppState>, Document) {
         .merge(crate::v1::router(config.import_body_limit_bytes))
         .merge(crate::liveperson::router())
         .merge(crate::koreai::router())
+        .merge(crate::intercom::router())
         .split_for_parts()
 }
 

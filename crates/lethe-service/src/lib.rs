@@ -39,6 +39,8 @@ pub struct Lethe {
     pub engine: deletion::EngineSettings,
     /// Rung when a job becomes due, so the runner starts without waiting for its poll.
     pub jobs_due: Arc<tokio::sync::Notify>,
+    /// Synchronous deletes whose WAL pages await the coalesced checkpointer.
+    pending_checkpoints: Arc<std::sync::Mutex<Vec<(String, i64)>>>,
     /// Accounts seen to exist. Accounts are never deleted, so a positive answer can be
     /// remembered and saves a query on every request.
     known_accounts: Arc<RwLock<HashSet<String>>>,
@@ -55,6 +57,7 @@ impl Lethe {
             limits: deletion::DeletionLimits::default(),
             engine: deletion::EngineSettings::default(),
             jobs_due: Arc::default(),
+            pending_checkpoints: Arc::default(),
             known_accounts: Arc::default(),
         }
     }

@@ -73,6 +73,8 @@ pub struct BatchPlan {
     pub job: i64,
     pub generation: i64,
     pub retain_metrics: bool,
+    /// Erase open conversations too (synchronous deletes); jobs skip them.
+    pub include_open: bool,
     pub now: Millis,
     pub lease_until: Millis,
     pub items: Vec<ItemErasure>,
@@ -113,6 +115,8 @@ pub trait JobStore: Send + Sync + 'static {
     /// previous holder can commit nothing more.
     async fn claim_job(&self, lease: &Lease) -> StoreResult<Option<JobRecord>>;
     async fn job_for_request(&self, account: &str, request_id: i64) -> StoreResult<Option<JobRecord>>;
+    /// Claims one particular job (a synchronous delete runs its own job at once).
+    async fn claim_job_id(&self, job: i64, lease: &Lease) -> StoreResult<Option<JobRecord>>;
     /// An account's jobs, newest first (optionally in some phases).
     async fn jobs(&self, account: &str, phases: &[String], limit: i64) -> StoreResult<Vec<JobRecord>>;
     /// Erases a batch of items, records outcomes and counters and moves the cursor, in

@@ -78,6 +78,8 @@ pub struct CreateGuards {
     /// The UTC month the quota counts in (`2026-11`).
     pub month: String,
     pub quota: u32,
+    /// False for explicit synchronous deletes, which the quota does not cover.
+    pub count_quota: bool,
     pub idempotency: Option<IdempotencyClaim>,
 }
 

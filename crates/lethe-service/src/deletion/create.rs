@@ -82,6 +82,7 @@ impl Lethe {
         let guards = CreateGuards {
             month,
             quota: settings.monthly_quota,
+            count_quota: true,
             idempotency: new.idempotency_key.as_ref().map(|key| IdempotencyClaim {
                 route: new.route.to_owned(),
                 key: key.clone(),

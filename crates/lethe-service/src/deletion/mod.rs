@@ -2,7 +2,9 @@
 //! final, settings and the change log. Every surface calls these.
 
 mod changelog;
+mod checkpointer;
 mod create;
+mod intercom;
 mod koreai;
 mod lifecycle;
 mod notify;

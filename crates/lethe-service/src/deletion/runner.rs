@@ -41,6 +41,17 @@ impl Default for EngineSettings {
 /// How long a job waits before looking again (blob store lagging, WAL busy).
 const RECHECK_MS: i64 = 1_000;
 
+/// How one run of a job differs from a scheduled one.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RunMode {
+    /// An explicit synchronous delete (Intercom): runs now whatever the window, erases
+    /// open conversations too, deletes whatever the erasure mode, and leaves the WAL
+    /// truncation to the coalesced checkpointer so the answer does not wait for it.
+    pub synchronous: bool,
+    /// Overrides the account's retain-metrics default.
+    pub retain_metrics: Option<bool>,
+}
+
 enum Step {
     /// The job is done, waiting, or another runner took it over.
     Stop,
@@ -64,15 +75,15 @@ impl Lethe {
                 return Ok(touched);
             };
             touched += 1;
-            if let Err(error) = self.run_job(&job).await {
+            if let Err(error) = self.run_job(&job, RunMode::default()).await {
                 self.record_failure(&job, &error).await?;
             }
         }
     }
 
-    async fn run_job(&self, job: &JobRecord) -> ServiceResult<()> {
+    pub(crate) async fn run_job(&self, job: &JobRecord, mode: RunMode) -> ServiceResult<()> {
         let site = SiteId::parse(job.account_id.clone())?;
-        if self.paused_by_window(&site, job, &job.phase).await? {
+        if !mode.synchronous && self.paused_by_window(&site, job, &job.phase).await? {
             return Ok(());
         }
         let record = self.request_record(&site, job.request_id).await?;
@@ -89,12 +100,12 @@ impl Lethe {
         }
         let mut phase = job.phase.clone();
         loop {
-            if self.paused_by_window(&site, job, &phase).await? {
+            if !mode.synchronous && self.paused_by_window(&site, job, &phase).await? {
                 return Ok(());
             }
             let step = match phase.as_str() {
-                "erasing" => self.erase_next_batch(&site, job).await?,
-                "verifying" => self.verify_and_finish(&site, job).await?,
+                "erasing" => self.erase_next_batch(&site, job, mode).await?,
+                "verifying" => self.verify_and_finish(&site, job, mode).await?,
                 _ => Step::Stop,
             };
             if let Step::Stop = step {
@@ -123,7 +134,7 @@ impl Lethe {
         Ok(true)
     }
 
-    async fn erase_next_batch(&self, site: &SiteId, job: &JobRecord) -> ServiceResult<Step> {
+    async fn erase_next_batch(&self, site: &SiteId, job: &JobRecord, mode: RunMode) -> ServiceResult<Step> {
         let current = self.store.job_for_request(site.as_str(), job.request_id).await?;
         let cursor = current.map_or(job.cursor, |j| j.cursor);
         let items: Vec<RequestItem> = self
@@ -142,7 +153,7 @@ impl Lethe {
             return Ok(if moved { Step::Continue } else { Step::Stop });
         }
         let settings = self.account_settings(site).await?;
-        if settings.erasure_mode == ErasureMode::Mask {
+        if settings.erasure_mode == ErasureMode::Mask && !mode.synchronous {
             // Deleting when the account asked for masking would be a silent surprise.
             self.fail_job(
                 job,
@@ -155,7 +166,8 @@ impl Lethe {
         let plan = BatchPlan {
             job: job.id,
             generation: job.generation,
-            retain_metrics: settings.retain_metrics,
+            retain_metrics: mode.retain_metrics.unwrap_or(settings.retain_metrics),
+            include_open: mode.synchronous,
             now,
             lease_until: now + self.engine.lease_ms,
             items: items.iter().map(|i| self.item_erasure(site, i)).collect(),
@@ -203,7 +215,7 @@ impl Lethe {
         Ok(left)
     }
 
-    async fn verify_and_finish(&self, site: &SiteId, job: &JobRecord) -> ServiceResult<Step> {
+    async fn verify_and_finish(&self, site: &SiteId, job: &JobRecord, mode: RunMode) -> ServiceResult<Step> {
         let now = self.now();
         let wait = |why: &'static str| async move {
             tracing::debug!(job = %job.job_id, why, "job waits before completing");
@@ -235,7 +247,9 @@ impl Lethe {
         // What is left of the request itself loses its ids before the WAL is truncated,
         // so no page written after the truncation holds one.
         self.hash_request_remains(site, job.request_id, &items).await?;
-        if self.store.backend() == "sqlite" {
+        if mode.synchronous {
+            self.checkpoint_soon(site, job.request_id);
+        } else if self.store.backend() == "sqlite" {
             let last_batch = self
                 .store
                 .job_for_request(site.as_str(), job.request_id)

@@ -38,7 +38,7 @@ async fn erase_conversation(
         .await?;
     match status.as_deref() {
         None => return Ok("not_found"),
-        Some("open") => return Ok("skipped_open"),
+        Some("open") if !plan.include_open => return Ok("skipped_open"),
         _ => {}
     }
     // Blob deletions are queued in this transaction, so a crash leaves neither a row
@@ -162,6 +162,24 @@ impl JobStore for Backend {
             .await?;
         tx.commit().await?;
         Ok(Some(job))
+    }
+
+    async fn claim_job_id(&self, job: i64, lease: &Lease) -> Res<Option<JobRecord>> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "UPDATE jobs SET lease_owner = $2, lease_until = $3, generation = generation + 1, run_at = $4, \
+             started_at = COALESCE(started_at, $4) WHERE id = $1 AND phase IN ('erasing', 'verifying') \
+             AND (lease_until IS NULL OR lease_until < $4) RETURNING {JOB_COLUMNS}"
+        );
+        let claimed = sqlx::query_as(&sql)
+            .bind(job)
+            .bind(&lease.owner)
+            .bind(lease.until)
+            .bind(lease.now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     async fn job_for_request(&self, account: &str, request_id: i64) -> Res<Option<JobRecord>> {

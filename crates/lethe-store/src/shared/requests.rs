@@ -323,7 +323,7 @@ impl RequestStore for Backend {
                 return Ok(outcome);
             }
         }
-        if !take_quota(&mut tx, account, &guards.month, guards.quota).await? {
+        if guards.count_quota && !take_quota(&mut tx, account, &guards.month, guards.quota).await? {
             return Ok(CreateOutcome::QuotaExceeded);
         }
         let id = insert_request(&mut tx, new).await?;

@@ -1,0 +1,144 @@
+//! Synchronous deletes (the Intercom dialect): an explicit act that skips the grace
+//! period, approval and quota, but is still a request with a job, run at once by the
+//! same engine code, so it leaves the same change-log entries, tombstone, metrics
+//! handling and blob outbox.
+
+use super::runner::RunMode;
+use super::TARGET_CONTEXT;
+use crate::error::{ServiceError, ServiceResult};
+use crate::{Lethe, Principal};
+use lethe_domain::deletion::{job_id, RequestSource, RequestStatus, Target, DUE_AFTER_MS};
+use lethe_domain::time::utc_month;
+use lethe_domain::{ConversationId, SiteId};
+use lethe_store::{
+    ChangeOutcome, CreateGuards, CreateOutcome, KeyOwnerKind, Lease, LogDraft, NewJob, NewRequest, RequestChange,
+    RequestItem, RequestUpdates,
+};
+use serde_json::json;
+
+impl Lethe {
+    /// Erases one conversation now; `NotFound` when it is not there (already erased
+    /// included, or erased by a concurrent delete).
+    pub async fn delete_conversation_now(
+        &self,
+        who: &Principal,
+        site: &SiteId,
+        id: &ConversationId,
+        retain_metrics: bool,
+    ) -> ServiceResult<()> {
+        self.require_account(site).await?;
+        let missing = || ServiceError::NotFound(format!("conversation {id}"));
+        self.store
+            .conversation(site.as_str(), id.as_str())
+            .await?
+            .ok_or_else(missing)?;
+        let request = self.create_synchronous(who, site, id).await?;
+        let item = RequestItem {
+            position: 0,
+            item_kind: "conversation".into(),
+            item_id: id.as_str().to_owned(),
+            problem: None,
+            outcome: None,
+        };
+        let now = self.now();
+        let change = RequestChange {
+            allowed_from: vec![RequestStatus::Pending.as_str().into()],
+            require_unapproved: false,
+            to_status: Some(RequestStatus::Approved.as_str().into()),
+            updates: RequestUpdates {
+                final_at: Some(now),
+                ..RequestUpdates::default()
+            },
+            items: vec![item],
+            log: LogDraft {
+                at: now,
+                actor: who.actor(),
+                event: "finalized".into(),
+                from_status: None,
+                to_status: Some(RequestStatus::Approved.as_str().into()),
+                detail: json!({"synchronous": true, "retain_metrics": retain_metrics}).to_string(),
+            },
+            // Due never: this request runs here, not on a scheduled runner.
+            job: Some(NewJob {
+                job_id: request.job_id.clone(),
+                total_items: 1,
+                max_attempts: 1,
+                run_at: i64::MAX,
+            }),
+            notifications: Vec::new(),
+        };
+        let ChangeOutcome::Changed(_) = self.store.change_request(site.as_str(), request.id, &change).await? else {
+            return Err(ServiceError::Internal(
+                "a new synchronous request could not be finalized".into(),
+            ));
+        };
+        let job = self
+            .store
+            .job_for_request(site.as_str(), request.id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("the synchronous job is missing".into()))?;
+        let lease = Lease {
+            owner: format!("sync-{}", request.job_id),
+            now,
+            until: now + self.engine.lease_ms,
+        };
+        let job = self
+            .store
+            .claim_job_id(job.id, &lease)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("the synchronous job was claimed elsewhere".into()))?;
+        let mode = RunMode {
+            synchronous: true,
+            retain_metrics: Some(retain_metrics),
+        };
+        self.run_job(&job, mode).await?;
+        let items = self.store.request_items(site.as_str(), request.id).await?;
+        match items.first().and_then(|i| i.outcome.as_deref()) {
+            Some("erased") => Ok(()),
+            _ => Err(missing()),
+        }
+    }
+
+    async fn create_synchronous(
+        &self,
+        who: &Principal,
+        site: &SiteId,
+        id: &ConversationId,
+    ) -> ServiceResult<lethe_store::RequestRecord> {
+        let now = self.now();
+        let job = job_id(&uuid::Uuid::new_v4().to_string());
+        let (key, stored_key) = self.new_data_key(site.as_str(), KeyOwnerKind::Request, &job);
+        let target = Target::Conversations(vec![id.as_str().to_owned()]);
+        let request = NewRequest {
+            account_id: site.as_str().to_owned(),
+            job_id: job,
+            source: RequestSource::Intercom.as_str().to_owned(),
+            target_kind: target.kind().as_str().to_owned(),
+            sealed_target: key.seal(TARGET_CONTEXT, target.to_native().to_string().as_bytes()),
+            data_key: stored_key,
+            requested_by: who.name.clone(),
+            approval_mode: "auto".into(),
+            created_at: now,
+            grace_ends_at: now,
+            due_at: now + DUE_AFTER_MS,
+        };
+        let guards = CreateGuards {
+            month: utc_month(now).0,
+            quota: 0,
+            count_quota: false,
+            idempotency: None,
+        };
+        let log = LogDraft {
+            at: now,
+            actor: who.actor(),
+            event: "created".into(),
+            from_status: None,
+            to_status: Some("pending".into()),
+            detail: json!({"source": "intercom", "target_kind": "conversations", "synchronous": true}).to_string(),
+        };
+        match self.store.create_request(&request, &guards, &log).await? {
+            CreateOutcome::Created(record) => Ok(record),
+            _ => Err(ServiceError::Internal("a synchronous request was refused".into())),
+        }
+    }
+}
