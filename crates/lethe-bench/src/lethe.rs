@@ -56,10 +56,15 @@ impl Lethe {
 
     /// `lethe keys create`: a key that may read the bench account's conversations.
     pub fn create_read_key(&self) -> anyhow::Result<String> {
+        self.create_key("conversations:read")
+    }
+
+    /// `lethe keys create` with the given comma-separated scopes for the bench account.
+    pub fn create_key(&self, scopes: &str) -> anyhow::Result<String> {
         let out = checked(
             self.command()
                 .args(["keys", "create", "--account", ACCOUNT])
-                .args(["--scopes", "conversations:read", "--name", "bench"])
+                .args(["--scopes", scopes, "--name", "bench"])
                 .output()?,
             "keys create",
         )?;

@@ -12,6 +12,7 @@
 mod baseline;
 mod counts;
 mod import;
+mod intercom;
 mod lethe;
 mod load;
 mod machine;
@@ -66,6 +67,8 @@ enum Command {
     Search(LoadArgs),
     /// Idle RSS of `lethe serve` after startup and after load (needs `import` first).
     Rss(RssArgs),
+    /// Intercom synchronous deletes over HTTP against raw-SQL deletes of the same rows.
+    Intercom(IntercomArgs),
     /// `import`, then one server session measuring search and RSS.
     All {
         #[command(flatten)]
@@ -84,6 +87,20 @@ pub struct ImportArgs {
     /// Records per transaction, for lethe and the baseline alike (lethe's default).
     #[arg(long, default_value_t = 500)]
     pub batch: usize,
+}
+
+/// Options of the Intercom delete benchmark.
+#[derive(Debug, Args, Clone)]
+pub struct IntercomArgs {
+    /// Conversations to delete (each side).
+    #[arg(long, default_value_t = 400)]
+    pub deletes: usize,
+    /// Messages per deleted conversation.
+    #[arg(long, default_value_t = 200)]
+    pub delete_messages: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
 }
 
 /// Options of the load generator.
@@ -138,6 +155,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Search(load) => {
             session::run(common, &session::Plan::search(load)).await?;
+        }
+        Command::Intercom(args) => {
+            intercom::run(common, &args).await?;
         }
         Command::Rss(rss) => {
             session::run(common, &session::Plan::rss(rss)).await?;

@@ -105,6 +105,9 @@ pub fn render(common: &Common) -> anyhow::Result<()> {
     if let Some(r) = load::<RssResult>(common, "rss")? {
         rss_section(&mut text, &r)?;
     }
+    if let Some(r) = load::<crate::intercom::IntercomResult>(common, "intercom")? {
+        intercom_section(&mut text, &r)?;
+    }
     text.push_str(&existing_notes(common));
     std::fs::write(&common.out, text)?;
     Ok(())
@@ -315,4 +318,43 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
     }
+}
+
+fn intercom_section(text: &mut String, r: &crate::intercom::IntercomResult) -> anyhow::Result<()> {
+    let ratio = r.lethe.p99_ms / r.baseline.p99_ms.max(0.001);
+    let met = r.lethe.p99_ms <= 50.0 && ratio <= 4.0 && r.lethe.errors == 0;
+    writeln!(text, "\n## Intercom synchronous delete\n")?;
+    writeln!(
+        text,
+        "`DELETE /conversations/{{id}}?retain_metrics=true` over HTTP on loopback, {} concurrent clients, each deleting its share of {} conversations ({} messages and {} files each) one after another, on SQLite. The baseline deletes the same rows (messages, attributes, survey answers, files, metrics, data key, conversation) with plain SQL, one `BEGIN IMMEDIATE` transaction per conversation through one writer connection with the same pragmas (`secure_delete=ON`), and unlinks the same blob files, at the same concurrency, on a copy of the same database.\n",
+        r.clients, r.conversations, r.messages_each, r.files_each
+    )?;
+    writeln!(text, "| | |\n|---|---|")?;
+    writeln!(text, "| Machine | {} |", r.machine)?;
+    writeln!(text, "| lethe build | {} |", or_unrecorded(&r.build))?;
+    writeln!(text, "| Date | {} |", r.date)?;
+    writeln!(
+        text,
+        "| Reproduce | `cargo build --release -p lethe-cli && cargo run --release -p lethe-bench -- intercom` |\n"
+    )?;
+    writeln!(
+        text,
+        "| Side | Deletes | p50 ms | p95 ms | p99 ms | max ms | Errors |\n|---|---|---|---|---|---|---|"
+    )?;
+    for (name, s) in [
+        ("lethe (HTTP, engine, blobs, tombstone, change log)", &r.lethe),
+        ("raw SQL", &r.baseline),
+    ] {
+        writeln!(
+            text,
+            "| {name} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+            s.deletes, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms, s.errors
+        )?;
+    }
+    writeln!(
+        text,
+        "\nlethe p99 / raw-SQL p99: **{ratio:.2}** (requirement: p99 ≤ 50 ms and ratio ≤ 4: {})",
+        verdict(met)
+    )?;
+    Ok(())
 }
