@@ -307,19 +307,6 @@ fn thousands(n: u64) -> String {
     groups.join(",")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
-}
-
 fn intercom_section(text: &mut String, r: &crate::intercom::IntercomResult) -> anyhow::Result<()> {
     let ratio = r.lethe.p99_ms / r.baseline.p99_ms.max(0.001);
     let met = r.lethe.p99_ms <= 50.0 && ratio <= 4.0 && r.lethe.errors == 0;
@@ -357,4 +344,17 @@ fn intercom_section(text: &mut String, r: &crate::intercom::IntercomResult) -> a
         verdict(met)
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }
