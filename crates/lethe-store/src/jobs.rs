@@ -44,6 +44,9 @@ pub struct NewJob {
     pub total_items: i64,
     pub max_attempts: i64,
     pub run_at: Millis,
+    /// Created already claimed (and its request `running`): a synchronous delete runs
+    /// its job at once, without a separate claim.
+    pub leased_to: Option<Lease>,
 }
 
 /// Who claims, until when, at what time.
@@ -115,8 +118,6 @@ pub trait JobStore: Send + Sync + 'static {
     /// previous holder can commit nothing more.
     async fn claim_job(&self, lease: &Lease) -> StoreResult<Option<JobRecord>>;
     async fn job_for_request(&self, account: &str, request_id: i64) -> StoreResult<Option<JobRecord>>;
-    /// Claims one particular job (a synchronous delete runs its own job at once).
-    async fn claim_job_id(&self, job: i64, lease: &Lease) -> StoreResult<Option<JobRecord>>;
     /// An account's jobs, newest first (optionally in some phases).
     async fn jobs(&self, account: &str, phases: &[String], limit: i64) -> StoreResult<Vec<JobRecord>>;
     /// Erases a batch of items, records outcomes and counters and moves the cursor, in
@@ -158,7 +159,7 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Blobs still to delete (oldest first).
     async fn pending_blob_deletions(&self, account: Option<&str>, limit: i64) -> StoreResult<Vec<BlobDeletion>>;
-    async fn blob_deletion_done(&self, id: i64) -> StoreResult<()>;
+    async fn blob_deletions_done(&self, ids: &[i64]) -> StoreResult<()>;
     async fn blob_deletion_failed(&self, id: i64, error: &str) -> StoreResult<()>;
     /// Rows and keys left of these conversations and consumers (verification).
     async fn remaining(&self, account: &str, conversations: &[String], consumers: &[String]) -> StoreResult<i64>;

@@ -48,7 +48,7 @@ impl SqliteStore {
         // Small lookups of the admin path (keys, accounts) stay on sqlx; content reads go
         // through `Readers`.
         let reader = SqlitePoolOptions::new()
-            .max_connections(1)
+            .max_connections(2)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;

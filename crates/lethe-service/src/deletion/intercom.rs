@@ -41,6 +41,11 @@ impl Lethe {
             outcome: None,
         };
         let now = self.now();
+        let lease = Lease {
+            owner: format!("sync-{}", request.job_id),
+            now,
+            until: now + self.engine.lease_ms,
+        };
         let change = RequestChange {
             allowed_from: vec![RequestStatus::Pending.as_str().into()],
             require_unapproved: false,
@@ -58,12 +63,13 @@ impl Lethe {
                 to_status: Some(RequestStatus::Approved.as_str().into()),
                 detail: json!({"synchronous": true, "retain_metrics": retain_metrics}).to_string(),
             },
-            // Due never: this request runs here, not on a scheduled runner.
+            // Created claimed by this call: it runs here, not on a scheduled runner.
             job: Some(NewJob {
                 job_id: request.job_id.clone(),
                 total_items: 1,
                 max_attempts: 1,
-                run_at: i64::MAX,
+                run_at: now,
+                leased_to: Some(lease),
             }),
             notifications: Vec::new(),
         };
@@ -77,16 +83,6 @@ impl Lethe {
             .job_for_request(site.as_str(), request.id)
             .await?
             .ok_or_else(|| ServiceError::Internal("the synchronous job is missing".into()))?;
-        let lease = Lease {
-            owner: format!("sync-{}", request.job_id),
-            now,
-            until: now + self.engine.lease_ms,
-        };
-        let job = self
-            .store
-            .claim_job_id(job.id, &lease)
-            .await?
-            .ok_or_else(|| ServiceError::Internal("the synchronous job was claimed elsewhere".into()))?;
         let mode = RunMode {
             synchronous: true,
             retain_metrics: Some(retain_metrics),

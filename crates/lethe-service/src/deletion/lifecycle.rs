@@ -86,6 +86,7 @@ impl Lethe {
                 total_items: preview.items.len() as i64,
                 max_attempts: self.engine.max_attempts,
                 run_at: at,
+                leased_to: None,
             }),
             notifications: Vec::new(),
         };

@@ -145,6 +145,10 @@ impl Lethe {
             .filter(|i| i.position >= cursor)
             .take(self.engine.batch_size)
             .collect();
+        if items.is_empty() && mode.synchronous {
+            // Nothing waits between erasing and verifying here: one step fewer.
+            return self.verify_and_finish(site, job, mode).await;
+        }
         if items.is_empty() {
             let moved = self
                 .store
@@ -202,16 +206,17 @@ impl Lethe {
     /// Deletes queued blobs (every one, or one account's); a failure stays queued.
     pub async fn drain_blob_deletions(&self, site: Option<&SiteId>) -> ServiceResult<usize> {
         let pending = self.store.pending_blob_deletions(site.map(SiteId::as_str), 500).await?;
-        let mut left = 0;
+        let (mut done, mut left) = (Vec::new(), 0);
         for blob in pending {
             match self.blobs.delete(&blob.blob_key).await {
-                Ok(()) => self.store.blob_deletion_done(blob.id).await?,
+                Ok(()) => done.push(blob.id),
                 Err(e) => {
                     left += 1;
                     self.store.blob_deletion_failed(blob.id, &e.to_string()).await?;
                 }
             }
         }
+        self.store.blob_deletions_done(&done).await?;
         Ok(left)
     }
 
@@ -245,8 +250,11 @@ impl Lethe {
             )));
         }
         // What is left of the request itself loses its ids before the WAL is truncated,
-        // so no page written after the truncation holds one.
-        self.hash_request_remains(site, job.request_id, &items).await?;
+        // so no page written after the truncation holds one. A synchronous delete hashes
+        // in its finishing transaction: its truncation comes later anyway.
+        if !mode.synchronous {
+            self.hash_request_remains(site, job.request_id, &items).await?;
+        }
         if mode.synchronous {
             self.checkpoint_soon(site, job.request_id);
         } else if self.store.backend() == "sqlite" {
@@ -266,12 +274,37 @@ impl Lethe {
         } else if self.engine.vacuum_after_job {
             self.store.vacuum_erased().await?;
         }
-        self.finish(site, job, &items).await?;
+        self.finish(site, job, &items, mode.synchronous).await?;
         Ok(Step::Stop)
     }
 
     /// Replaces the request's target and item ids by keyed hashes and destroys its key.
     async fn hash_request_remains(&self, site: &SiteId, request_id: i64, items: &[RequestItem]) -> ServiceResult<()> {
+        let updates = self.remains_hashed(site, request_id, items).await?;
+        if updates.hashed_target.is_none() && updates.hashed_items.is_empty() {
+            return Ok(());
+        }
+        let change = RequestChange {
+            allowed_from: vec![RequestStatus::Running.as_str().into()],
+            require_unapproved: false,
+            to_status: None,
+            updates,
+            items: Vec::new(),
+            log: system_log(self.now(), "target_hashed", None, json!({})),
+            job: None,
+            notifications: Vec::new(),
+        };
+        self.store.change_request(site.as_str(), request_id, &change).await?;
+        Ok(())
+    }
+
+    /// The updates that hash what is left of a request and destroy its key.
+    async fn remains_hashed(
+        &self,
+        site: &SiteId,
+        request_id: i64,
+        items: &[RequestItem],
+    ) -> ServiceResult<RequestUpdates> {
         let record = self.request_record(site, request_id).await?;
         let hashed_target = match &record.sealed_target {
             Some(sealed) => Some(self.hashed_target(site, &self.open_target(&record, sealed)?)),
@@ -287,28 +320,14 @@ impl Lethe {
                 )
             })
             .collect();
-        if hashed_target.is_none() && hashed_items.is_empty() {
-            return Ok(());
-        }
-        let change = RequestChange {
-            allowed_from: vec![RequestStatus::Running.as_str().into()],
-            require_unapproved: false,
-            to_status: None,
-            updates: RequestUpdates {
-                hashed_target,
-                hashed_items,
-                ..RequestUpdates::default()
-            },
-            items: Vec::new(),
-            log: system_log(self.now(), "target_hashed", None, json!({})),
-            job: None,
-            notifications: Vec::new(),
-        };
-        self.store.change_request(site.as_str(), request_id, &change).await?;
-        Ok(())
+        Ok(RequestUpdates {
+            hashed_target,
+            hashed_items,
+            ..RequestUpdates::default()
+        })
     }
 
-    async fn finish(&self, site: &SiteId, job: &JobRecord, items: &[RequestItem]) -> ServiceResult<()> {
+    async fn finish(&self, site: &SiteId, job: &JobRecord, items: &[RequestItem], hash: bool) -> ServiceResult<()> {
         let complete = items
             .iter()
             .all(|i| matches!(i.outcome.as_deref(), Some("erased") | Some("not_found")));
@@ -325,7 +344,11 @@ impl Lethe {
             allowed_from: vec![RequestStatus::Running.as_str().into()],
             require_unapproved: false,
             to_status: Some(status.as_str().into()),
-            updates: RequestUpdates::default(),
+            updates: if hash {
+                self.remains_hashed(site, job.request_id, items).await?
+            } else {
+                RequestUpdates::default()
+            },
             items: Vec::new(),
             log: system_log(
                 self.now(),

@@ -164,24 +164,6 @@ impl JobStore for Backend {
         Ok(Some(job))
     }
 
-    async fn claim_job_id(&self, job: i64, lease: &Lease) -> Res<Option<JobRecord>> {
-        let mut tx = self.begin_write().await?;
-        let sql = format!(
-            "UPDATE jobs SET lease_owner = $2, lease_until = $3, generation = generation + 1, run_at = $4, \
-             started_at = COALESCE(started_at, $4) WHERE id = $1 AND phase IN ('erasing', 'verifying') \
-             AND (lease_until IS NULL OR lease_until < $4) RETURNING {JOB_COLUMNS}"
-        );
-        let claimed = sqlx::query_as(&sql)
-            .bind(job)
-            .bind(&lease.owner)
-            .bind(lease.until)
-            .bind(lease.now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(claimed)
-    }
-
     async fn job_for_request(&self, account: &str, request_id: i64) -> Res<Option<JobRecord>> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = $1 AND request_id = $2");
         Ok(sqlx::query_as(&sql)
@@ -366,12 +348,20 @@ impl JobStore for Backend {
         Ok(query.build_query_as().fetch_all(self.read_pool()).await?)
     }
 
-    async fn blob_deletion_done(&self, id: i64) -> Res<()> {
+    async fn blob_deletions_done(&self, ids: &[i64]) -> Res<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM blob_deletions WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in ids.chunks(500) {
+            let mut query = QueryBuilder::<Db>::new("DELETE FROM blob_deletions WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(")");
+            query.build().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

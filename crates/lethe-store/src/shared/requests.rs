@@ -220,9 +220,11 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
 /// Creates the job of a request that just became final and moves the request on to
 /// `scheduled`, in the caller's transaction.
 async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after: &LogDraft) -> Res<()> {
+    let lease = job.leased_to.as_ref();
     sqlx::query(
-        "INSERT INTO jobs (account_id, request_id, job_id, phase, run_at, max_attempts, total_items, created_at) \
-         VALUES ($1, $2, $3, 'erasing', $4, $5, $6, $7)",
+        "INSERT INTO jobs (account_id, request_id, job_id, phase, run_at, max_attempts, total_items, created_at, \
+         lease_owner, lease_until, generation, started_at) \
+         VALUES ($1, $2, $3, 'erasing', $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&request.account_id)
     .bind(request.id)
@@ -231,9 +233,13 @@ async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after:
     .bind(job.max_attempts)
     .bind(job.total_items)
     .bind(after.at)
+    .bind(lease.map(|l| l.owner.clone()))
+    .bind(lease.map(|l| l.until))
+    .bind(i64::from(lease.is_some()))
+    .bind(lease.map(|l| l.now))
     .execute(&mut **tx)
     .await?;
-    if BACKEND_NAME == "postgres" {
+    if lease.is_none() && BACKEND_NAME == "postgres" {
         // Delivered at commit to every node's runner (LISTEN lethe_jobs).
         sqlx::query("SELECT pg_notify('lethe_jobs', '')")
             .execute(&mut **tx)
@@ -252,7 +258,22 @@ async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after:
         to_status: Some("scheduled".into()),
         detail: format!("{{\"job_id\":\"{}\",\"items\":{}}}", job.job_id, job.total_items),
     };
-    append_log(tx, &request.account_id, Some(request.id), &log).await
+    append_log(tx, &request.account_id, Some(request.id), &log).await?;
+    if lease.is_some() {
+        sqlx::query("UPDATE deletion_requests SET status = 'running' WHERE account_id = $1 AND id = $2")
+            .bind(&request.account_id)
+            .bind(request.id)
+            .execute(&mut **tx)
+            .await?;
+        let started = LogDraft {
+            event: "started".into(),
+            from_status: Some("scheduled".into()),
+            to_status: Some("running".into()),
+            ..log
+        };
+        append_log(tx, &request.account_id, Some(request.id), &started).await?;
+    }
+    Ok(())
 }
 
 type LogRow = (
