@@ -18,19 +18,13 @@ pub enum Created {
 }
 
 impl Lethe {
+    /// Why an append was refused; a missing conversation is 410 when it was erased.
     async fn refusal(&self, site: &SiteId, refusal: AppendRefusal, conversation: &ConversationId) -> ServiceError {
         match refusal {
             AppendRefusal::Missing => self.missing_conversation(site, conversation).await,
-            other => static_refusal(other, conversation),
+            AppendRefusal::Closed => ServiceError::Conflict(format!("conversation {conversation} is closed")),
+            AppendRefusal::FileMissing => ServiceError::invalid("file_id", "names no file of this conversation"),
         }
-    }
-}
-
-fn static_refusal(refusal: AppendRefusal, conversation: &ConversationId) -> ServiceError {
-    match refusal {
-        AppendRefusal::Missing => ServiceError::NotFound(format!("conversation {conversation}")),
-        AppendRefusal::Closed => ServiceError::Conflict(format!("conversation {conversation} is closed")),
-        AppendRefusal::FileMissing => ServiceError::invalid("file_id", "names no file of this conversation"),
     }
 }
 

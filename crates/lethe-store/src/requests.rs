@@ -193,6 +193,8 @@ pub trait RequestStore: Send + Sync + 'static {
     async fn request_by_job(&self, account: &str, job_id: &str) -> StoreResult<Option<RequestRecord>>;
     async fn requests(&self, account: &str, query: &RequestQuery) -> StoreResult<Vec<RequestRecord>>;
     async fn request_items(&self, account: &str, id: i64) -> StoreResult<Vec<RequestItem>>;
+    /// Up to `limit` items from position `from` on (a job's next batch).
+    async fn request_items_from(&self, account: &str, id: i64, from: i64, limit: i64) -> StoreResult<Vec<RequestItem>>;
     /// Applies a guarded change, its items and its change-log entry in one transaction.
     async fn change_request(&self, account: &str, id: i64, change: &RequestChange) -> StoreResult<ChangeOutcome>;
     /// Pending requests whose grace period has ended and that need no (further) approval.

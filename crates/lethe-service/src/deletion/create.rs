@@ -6,6 +6,7 @@ use super::TARGET_CONTEXT;
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Lethe, Principal};
 use lethe_domain::deletion::{job_id, RequestSource, Target, DUE_AFTER_MS};
+use lethe_domain::settings::ApprovalMode;
 use lethe_domain::time::utc_month;
 use lethe_domain::SiteId;
 use lethe_store::{CreateGuards, CreateOutcome, IdempotencyClaim, KeyOwnerKind, LogDraft, NewRequest, StoreError};
@@ -34,6 +35,44 @@ pub struct Created {
 }
 
 impl Lethe {
+    /// A request row with its target sealed under a data key of its own, and its first
+    /// change-log entry.
+    pub(crate) fn new_request(
+        &self,
+        who: &Principal,
+        site: &SiteId,
+        target: &Target,
+        source: RequestSource,
+        approval_mode: ApprovalMode,
+        grace_ms: i64,
+    ) -> (NewRequest, LogDraft) {
+        let now = self.now();
+        let job = job_id(&uuid::Uuid::new_v4().to_string());
+        let (key, data_key) = self.new_data_key(site.as_str(), KeyOwnerKind::Request, &job);
+        let request = NewRequest {
+            account_id: site.as_str().to_owned(),
+            job_id: job,
+            source: source.as_str().to_owned(),
+            target_kind: target.kind().as_str().to_owned(),
+            sealed_target: key.seal(TARGET_CONTEXT, target.to_native().to_string().as_bytes()),
+            data_key,
+            requested_by: who.name.clone(),
+            approval_mode: approval_mode.as_str().to_owned(),
+            created_at: now,
+            grace_ends_at: now + grace_ms,
+            due_at: now + DUE_AFTER_MS,
+        };
+        let log = LogDraft {
+            at: now,
+            actor: who.actor(),
+            event: "created".into(),
+            from_status: None,
+            to_status: Some("pending".into()),
+            detail: json!({"source": source.as_str(), "target_kind": target.kind().as_str()}).to_string(),
+        };
+        (request, log)
+    }
+
     /// Creates a deletion request in its cancel window.
     pub async fn create_deletion(&self, who: &Principal, site: &SiteId, new: NewDeletion) -> ServiceResult<Created> {
         self.require_account(site).await?;
@@ -71,13 +110,9 @@ impl Lethe {
 
     /// One attempt; `None` when a concurrent create with the same key won.
     async fn try_create(&self, who: &Principal, site: &SiteId, new: &NewDeletion) -> ServiceResult<Option<Created>> {
-        let account = site.as_str();
         let settings = self.account_settings(site).await?;
         let now = self.now();
-        let job = job_id(&uuid::Uuid::new_v4().to_string());
-        let (key, stored_key) = self.new_data_key(account, KeyOwnerKind::Request, &job);
         let native = new.target.to_native();
-        let sealed_target = key.seal(TARGET_CONTEXT, native.to_string().as_bytes());
         let (month, resets_at) = utc_month(now);
         let guards = CreateGuards {
             month,
@@ -90,27 +125,8 @@ impl Lethe {
                 fresh_after: now - IDEMPOTENCY_TTL_MS,
             }),
         };
-        let request = NewRequest {
-            account_id: account.to_owned(),
-            job_id: job,
-            source: new.source.as_str().to_owned(),
-            target_kind: new.target.kind().as_str().to_owned(),
-            sealed_target,
-            data_key: stored_key,
-            requested_by: who.name.clone(),
-            approval_mode: settings.approval_mode.as_str().to_owned(),
-            created_at: now,
-            grace_ends_at: now + settings.grace_period_seconds as i64 * 1000,
-            due_at: now + DUE_AFTER_MS,
-        };
-        let log = LogDraft {
-            at: now,
-            actor: who.actor(),
-            event: "created".into(),
-            from_status: None,
-            to_status: Some("pending".into()),
-            detail: json!({"source": new.source.as_str(), "target_kind": new.target.kind().as_str()}).to_string(),
-        };
+        let grace_ms = settings.grace_period_seconds as i64 * 1000;
+        let (request, log) = self.new_request(who, site, &new.target, new.source, settings.approval_mode, grace_ms);
         let outcome = match self.store.create_request(&request, &guards, &log).await {
             Err(StoreError::Constraint(_)) if guards.idempotency.is_some() => return Ok(None),
             other => other?,

@@ -4,15 +4,14 @@
 //! handling and blob outbox.
 
 use super::runner::RunMode;
-use super::TARGET_CONTEXT;
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Lethe, Principal};
-use lethe_domain::deletion::{job_id, RequestSource, RequestStatus, Target, DUE_AFTER_MS};
+use lethe_domain::deletion::{RequestSource, RequestStatus, Target};
+use lethe_domain::settings::ApprovalMode;
 use lethe_domain::time::utc_month;
 use lethe_domain::{ConversationId, SiteId};
 use lethe_store::{
-    ChangeOutcome, CreateGuards, CreateOutcome, KeyOwnerKind, Lease, LogDraft, NewJob, NewRequest, RequestChange,
-    RequestItem, RequestUpdates,
+    ChangeOutcome, CreateGuards, CreateOutcome, Lease, LogDraft, NewJob, RequestChange, RequestItem, RequestUpdates,
 };
 use serde_json::json;
 
@@ -101,36 +100,13 @@ impl Lethe {
         site: &SiteId,
         id: &ConversationId,
     ) -> ServiceResult<lethe_store::RequestRecord> {
-        let now = self.now();
-        let job = job_id(&uuid::Uuid::new_v4().to_string());
-        let (key, stored_key) = self.new_data_key(site.as_str(), KeyOwnerKind::Request, &job);
         let target = Target::Conversations(vec![id.as_str().to_owned()]);
-        let request = NewRequest {
-            account_id: site.as_str().to_owned(),
-            job_id: job,
-            source: RequestSource::Intercom.as_str().to_owned(),
-            target_kind: target.kind().as_str().to_owned(),
-            sealed_target: key.seal(TARGET_CONTEXT, target.to_native().to_string().as_bytes()),
-            data_key: stored_key,
-            requested_by: who.name.clone(),
-            approval_mode: "auto".into(),
-            created_at: now,
-            grace_ends_at: now,
-            due_at: now + DUE_AFTER_MS,
-        };
+        let (request, log) = self.new_request(who, site, &target, RequestSource::Intercom, ApprovalMode::Auto, 0);
         let guards = CreateGuards {
-            month: utc_month(now).0,
+            month: utc_month(request.created_at).0,
             quota: 0,
             count_quota: false,
             idempotency: None,
-        };
-        let log = LogDraft {
-            at: now,
-            actor: who.actor(),
-            event: "created".into(),
-            from_status: None,
-            to_status: Some("pending".into()),
-            detail: json!({"source": "intercom", "target_kind": "conversations", "synchronous": true}).to_string(),
         };
         match self.store.create_request(&request, &guards, &log).await? {
             CreateOutcome::Created(record) => Ok(record),

@@ -137,14 +137,10 @@ impl Lethe {
     async fn erase_next_batch(&self, site: &SiteId, job: &JobRecord, mode: RunMode) -> ServiceResult<Step> {
         let current = self.store.job_for_request(site.as_str(), job.request_id).await?;
         let cursor = current.map_or(job.cursor, |j| j.cursor);
-        let items: Vec<RequestItem> = self
+        let items = self
             .store
-            .request_items(site.as_str(), job.request_id)
-            .await?
-            .into_iter()
-            .filter(|i| i.position >= cursor)
-            .take(self.engine.batch_size)
-            .collect();
+            .request_items_from(site.as_str(), job.request_id, cursor, self.engine.batch_size as i64)
+            .await?;
         if items.is_empty() && mode.synchronous {
             // Nothing waits between erasing and verifying here: one step fewer.
             return self.verify_and_finish(site, job, mode).await;

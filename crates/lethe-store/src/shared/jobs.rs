@@ -137,6 +137,17 @@ async fn hold(tx: &mut Tx, job: i64, generation: i64) -> Res<bool> {
 #[async_trait]
 impl JobStore for Backend {
     async fn claim_job(&self, lease: &Lease) -> Res<Option<JobRecord>> {
+        // An idle runner polls: answer "nothing due" from a read, without the write lock.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE phase IN ('erasing', 'verifying') AND run_at <= $1 \
+             AND (lease_until IS NULL OR lease_until < $1) LIMIT 1",
+        )
+        .bind(lease.now)
+        .fetch_optional(self.read_pool())
+        .await?;
+        if due.is_none() {
+            return Ok(None);
+        }
         let mut tx = self.begin_write().await?;
         let pick = format!(
             "SELECT id FROM jobs WHERE phase IN ('erasing', 'verifying') AND run_at <= $1 \

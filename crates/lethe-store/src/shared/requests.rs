@@ -420,6 +420,19 @@ impl RequestStore for Backend {
         .await?)
     }
 
+    async fn request_items_from(&self, account: &str, id: i64, from: i64, limit: i64) -> Res<Vec<RequestItem>> {
+        Ok(sqlx::query_as(
+            "SELECT position, item_kind, item_id, problem, outcome FROM request_items \
+             WHERE account_id = $1 AND request_id = $2 AND position >= $3 ORDER BY position LIMIT $4",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(from)
+        .bind(limit)
+        .fetch_all(self.read_pool())
+        .await?)
+    }
+
     async fn change_request(&self, account: &str, id: i64, change: &RequestChange) -> Res<ChangeOutcome> {
         let mut tx = self.begin_write().await?;
         let lock = format!("SELECT id FROM deletion_requests WHERE account_id = $1 AND id = $2{FOR_UPDATE}");
