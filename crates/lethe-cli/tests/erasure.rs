@@ -301,6 +301,7 @@ async fn a_runner_whose_lease_was_taken_commits_nothing(app: TestApp) {
             id: "conv-TGT-canary".into(),
             tombstone_hash: vec![7; 32],
             metrics_id: "x".into(),
+            mask: None,
         }],
     };
     let id = created["id"].as_i64().unwrap();
@@ -327,27 +328,34 @@ async fn a_failed_job_runs_again_when_an_operator_says_so(app: TestApp) {
     app.create_account("acme").await;
     let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
     person(&app, &key, "TGT").await;
-    settings(
-        &app,
-        "acme",
-        &key,
-        json!({"grace_period_seconds": 0, "erasure_mode": "mask"}),
-    )
-    .await;
+    settings(&app, "acme", &key, json!({"grace_period_seconds": 0})).await;
+    // The blob store fails to delete the target's file: a directory stands where the
+    // file was (the local store cannot unlink it, even as root).
+    let blobs = common::walk(&app.dir.path().join("blobs"));
+    assert_eq!(blobs.len(), 1);
+    std::fs::remove_file(&blobs[0]).unwrap();
+    std::fs::create_dir_all(blobs[0].join("in-the-way")).unwrap();
+
     let created = create(&app, "acme", &key, json!({"conversation_ids": ["conv-TGT-canary"]})).await;
     let id = created["id"].as_i64().unwrap();
-    app.run_jobs().await;
+    let mut attempts_seen = Vec::new();
+    for _ in 0..10 {
+        app.run_jobs().await;
+        let (_, now) = get(&app, "acme", &key, &format!("/{id}")).await;
+        attempts_seen.push(now["job"]["attempts"].as_i64().unwrap());
+        // Past any backoff (base 1 s, doubled per attempt, at most +50 % jitter).
+        app.clock.advance(60_000);
+    }
     let (_, failed) = get(&app, "acme", &key, &format!("/{id}")).await;
     assert_eq!(failed["status"], "failed", "{failed}");
-    assert!(
-        failed["job"]["last_error"].as_str().unwrap().contains("mask"),
-        "{failed}"
-    );
-    let path = "/v1/accounts/acme/conversations/conv-TGT-canary";
     assert_eq!(
-        app.json(Method::GET, path, Some(&key), None).await.0,
-        200,
-        "masking never silently deletes"
+        attempts_seen[..5],
+        [1, 2, 3, 4, 5],
+        "one attempt per retry: {attempts_seen:?}"
+    );
+    assert!(
+        failed["job"]["last_error"].as_str().unwrap().contains("blob store"),
+        "{failed}"
     );
     let (_, lp) = app
         .json(
@@ -362,7 +370,7 @@ async fn a_failed_job_runs_again_when_an_operator_says_so(app: TestApp) {
         "failed maps to IN_PROGRESS: an operator can retry"
     );
 
-    settings(&app, "acme", &key, json!({"erasure_mode": "delete"})).await;
+    std::fs::remove_dir_all(&blobs[0]).unwrap();
     let run_now = format!("/v1/accounts/acme/deletion-requests/{id}/run-now");
     assert_eq!(app.json(Method::POST, &run_now, Some(&key), None).await.0, 403);
     let (status, again) = app.json(Method::POST, &run_now, Some(&app.operator_key), None).await;
@@ -370,9 +378,96 @@ async fn a_failed_job_runs_again_when_an_operator_says_so(app: TestApp) {
     app.run_jobs().await;
     let (_, done) = get(&app, "acme", &key, &format!("/{id}")).await;
     assert_eq!(done["status"], "completed", "{done}");
+    let path = "/v1/accounts/acme/conversations/conv-TGT-canary";
     assert_eq!(app.json(Method::GET, path, Some(&key), None).await.0, 404);
     let (status, _) = app.json(Method::POST, &run_now, Some(&app.operator_key), None).await;
     assert_eq!(status, 409, "a completed request has no job to run");
+}
+
+/// `mask` mode keeps the conversation's structure with the marker as every text; the
+/// old data key, the files, the attributes and the link to the person are gone.
+async fn mask_mode_keeps_the_structure_and_nothing_personal(app: TestApp) {
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    person(&app, &key, "TGT").await;
+    person(&app, &key, "KEEP").await;
+    settings(
+        &app,
+        "acme",
+        &key,
+        json!({"grace_period_seconds": 0, "erasure_mode": "mask", "mask_marker": "[gone]"}),
+    )
+    .await;
+    let created = create(
+        &app,
+        "acme",
+        &key,
+        json!({"consumer_ids": ["cons-TGT-canary"], "include_conversations": true}),
+    )
+    .await;
+    // A later change of the setting does not change a job already created.
+    settings(
+        &app,
+        "acme",
+        &key,
+        json!({"erasure_mode": "delete", "mask_marker": "[other]"}),
+    )
+    .await;
+    assert_eq!(app.run_jobs().await, 1);
+    let (_, done) = get(&app, "acme", &key, &format!("/{}", created["id"])).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["job"]["erasure_mode"], "mask", "{done}");
+    assert_eq!(done["job"]["erased"]["conversations"], 1, "{done}");
+
+    let path = "/v1/accounts/acme/conversations/conv-TGT-canary";
+    let (status, masked) = app.json(Method::GET, path, Some(&key), None).await;
+    assert_eq!(status, 200, "{masked}");
+    let text = masked.to_string();
+    assert!(text.contains("[gone]"), "{masked}");
+    for canary in TARGET.iter().filter(|c| **c != "conv-TGT-canary") {
+        assert!(!text.contains(canary), "{canary} in {masked}");
+    }
+    let (status, _) = app
+        .json(Method::GET, &format!("{path}/files/f-TGT"), Some(&key), None)
+        .await;
+    assert_eq!(status, 404, "files go in mask mode too");
+    let (status, _) = app
+        .json(
+            Method::GET,
+            "/v1/accounts/acme/consumers/cons-TGT-canary",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "the consumer profile goes");
+    let (_, kept) = app
+        .json(
+            Method::GET,
+            "/v1/accounts/acme/conversations/conv-KEEP-canary",
+            Some(&key),
+            None,
+        )
+        .await;
+    assert!(kept.to_string().contains("KEEP-text-canary"), "{kept}");
+    let blobs = common::walk(&app.dir.path().join("blobs"));
+    assert_eq!(blobs.len(), 1, "only the kept conversation's file is left");
+    let write = json!({"id": "m9", "time": "2026-03-01T10:40:00Z", "sent_by": "agent", "text": "more"});
+    let (status, body) = app
+        .json(Method::POST, &format!("{path}/messages"), Some(&key), Some(write))
+        .await;
+    assert_eq!(status, 410, "an erased conversation takes no writes: {body}");
+
+    if app.backend == Backend::Sqlite {
+        let db = app.dir.path().join("lethe.db");
+        for suffix in ["", "-wal"] {
+            let Ok(bytes) = std::fs::read(format!("{}{suffix}", db.display())) else {
+                continue;
+            };
+            for canary in TARGET.iter().filter(|c| **c != "conv-TGT-canary") {
+                assert!(!contains(&bytes, canary), "{canary} is still in lethe.db{suffix}");
+            }
+        }
+    }
 }
 
 async fn two_runners_erase_each_item_once(app: TestApp) {
@@ -452,6 +547,7 @@ backend_tests!(
     a_scheduled_job_wakes_the_runners,
     two_runners_erase_each_item_once,
     a_failed_job_runs_again_when_an_operator_says_so,
+    mask_mode_keeps_the_structure_and_nothing_personal,
     a_completed_request_leaves_nothing,
     jobs_wait_for_the_execution_window,
     a_runner_whose_lease_was_taken_commits_nothing,

@@ -20,8 +20,11 @@ pub enum Created {
 impl Lethe {
     /// Why an append was refused; a missing conversation is 410 when it was erased.
     async fn refusal(&self, site: &SiteId, refusal: AppendRefusal, conversation: &ConversationId) -> ServiceError {
+        // A masked conversation is still there, closed, but erased: that answer wins.
+        let missing = self.missing_conversation(site, conversation).await;
         match refusal {
-            AppendRefusal::Missing => self.missing_conversation(site, conversation).await,
+            AppendRefusal::Missing => missing,
+            _ if matches!(missing, ServiceError::Gone(_)) => missing,
             AppendRefusal::Closed => ServiceError::Conflict(format!("conversation {conversation} is closed")),
             AppendRefusal::FileMissing => ServiceError::invalid("file_id", "names no file of this conversation"),
         }

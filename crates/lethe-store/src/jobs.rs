@@ -35,6 +35,10 @@ pub struct JobRecord {
     pub created_at: Millis,
     pub started_at: Option<Millis>,
     pub finished_at: Option<Millis>,
+    /// `delete` or `mask`, fixed when the job was created.
+    pub erasure_mode: String,
+    /// The text that replaces personal text in `mask` mode.
+    pub mask_marker: Option<String>,
 }
 
 /// A job to create with the request's final transition.
@@ -44,6 +48,9 @@ pub struct NewJob {
     pub total_items: i64,
     pub max_attempts: i64,
     pub run_at: Millis,
+    /// `delete` or `mask`.
+    pub erasure_mode: String,
+    pub mask_marker: Option<String>,
     /// Created already claimed (and its request `running`): a synchronous delete runs
     /// its job at once, without a separate claim.
     pub leased_to: Option<Lease>,
@@ -68,6 +75,19 @@ pub struct ItemErasure {
     pub tombstone_hash: Vec<u8>,
     /// Hex keyed hash that replaces a conversation id in a retained metrics row.
     pub metrics_id: String,
+    /// `mask` mode: what stays of the conversation instead of its rows being deleted.
+    pub mask: Option<ConversationMask>,
+}
+
+/// A conversation erased in `mask` mode keeps its structure: its messages and survey
+/// answers are written again with the marker as their text, sealed under a fresh data key
+/// that replaces the old one. Everything else personal goes as in `delete` mode.
+#[derive(Debug, Clone)]
+pub struct ConversationMask {
+    pub key: crate::records::StoredKey,
+    /// Each message again, with its sequence number, as it is to be stored.
+    pub messages: Vec<(i64, crate::records::MessageWrite)>,
+    pub survey_answers: Vec<crate::records::SurveyAnswerWrite>,
 }
 
 /// How a batch erases, and the fence it commits under.
@@ -163,6 +183,9 @@ pub trait JobStore: Send + Sync + 'static {
     async fn blob_deletion_failed(&self, id: i64, error: &str) -> StoreResult<()>;
     /// Rows and keys left of these conversations and consumers (verification).
     async fn remaining(&self, account: &str, conversations: &[String], consumers: &[String]) -> StoreResult<i64>;
+    /// Rows of these masked conversations that still hold or link personal data: files,
+    /// attributes, messages not rewritten, a consumer link or participant (verification).
+    async fn unmasked_remains(&self, account: &str, conversations: &[String]) -> StoreResult<i64>;
     /// SQLite: truncates the WAL; records and returns the time when no frame was busy.
     /// PostgreSQL: `None` (no WAL lethe can truncate).
     async fn checkpoint(&self, now: Millis) -> StoreResult<Option<Millis>>;

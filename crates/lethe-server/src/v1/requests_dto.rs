@@ -123,6 +123,8 @@ pub struct JobOut {
     pub request_id: i64,
     /// `erasing`, `verifying`, `done` or `failed`.
     pub phase: String,
+    /// `delete` or `mask`: the account's mode when the request became final.
+    pub erasure_mode: String,
     pub items_done: i64,
     pub items_total: i64,
     pub batches: i64,
@@ -142,6 +144,7 @@ impl From<lethe_store::JobRecord> for JobOut {
             job_id: j.job_id,
             request_id: j.request_id,
             phase: j.phase,
+            erasure_mode: j.erasure_mode,
             items_done: j.cursor,
             items_total: j.total_items,
             batches: j.batches,

@@ -8,6 +8,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::{Lethe, Principal};
 use lethe_domain::deletion::{RequestSource, RequestStatus, Target};
 use lethe_domain::settings::ApprovalMode;
+use lethe_domain::settings::ErasureMode;
 use lethe_domain::time::utc_month;
 use lethe_domain::{ConversationId, SiteId};
 use lethe_store::{
@@ -68,6 +69,8 @@ impl Lethe {
                 total_items: 1,
                 max_attempts: 1,
                 run_at: now,
+                erasure_mode: ErasureMode::Delete.as_str().to_owned(),
+                mask_marker: None,
                 leased_to: Some(lease),
             }),
             notifications: Vec::new(),

@@ -4,7 +4,7 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Lethe, Principal};
 use lethe_domain::deletion::{RequestStatus, Target};
-use lethe_domain::settings::ApprovalMode;
+use lethe_domain::settings::{ApprovalMode, ErasureMode};
 use lethe_domain::{Millis, SiteId};
 use lethe_store::{ChangeOutcome, LogDraft, NewJob, RequestChange, RequestRecord, RequestUpdates};
 use serde_json::json;
@@ -63,6 +63,8 @@ impl Lethe {
         };
         let target = self.open_target(record, sealed)?;
         let preview = self.preview_target(site, &target).await?;
+        let settings = self.account_settings(site).await?;
+        let erasure_mode = settings.erasure_mode;
         let event = if approval.is_some() { "approved" } else { "finalized" };
         let change = RequestChange {
             allowed_from: vec![RequestStatus::Pending.as_str().into()],
@@ -79,13 +81,15 @@ impl Lethe {
                 actor,
                 event,
                 Some(RequestStatus::Approved),
-                json!({"items": preview.items.len()}),
+                json!({"items": preview.items.len(), "erasure_mode": erasure_mode.as_str()}),
             ),
             job: Some(NewJob {
                 job_id: record.job_id.clone(),
                 total_items: preview.items.len() as i64,
                 max_attempts: self.engine.max_attempts,
                 run_at: at,
+                erasure_mode: erasure_mode.as_str().to_owned(),
+                mask_marker: (erasure_mode == ErasureMode::Mask).then_some(settings.mask_marker),
                 leased_to: None,
             }),
             notifications: Vec::new(),

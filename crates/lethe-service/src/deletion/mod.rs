@@ -7,6 +7,7 @@ mod create;
 mod intercom;
 mod koreai;
 mod lifecycle;
+mod mask;
 mod notify;
 mod resolve;
 mod runner;

@@ -7,7 +7,8 @@ use lethe_domain::deletion::{RequestStatus, HASHED_PREFIX};
 use lethe_domain::settings::{ErasureMode, ExecutionWindow};
 use lethe_domain::SiteId;
 use lethe_store::{
-    BatchPlan, BatchResult, ItemErasure, JobRecord, Lease, LogDraft, RequestChange, RequestItem, RequestUpdates,
+    BatchPlan, BatchResult, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft, RequestChange, RequestItem,
+    RequestUpdates,
 };
 use serde_json::json;
 
@@ -153,15 +154,17 @@ impl Lethe {
             return Ok(if moved { Step::Continue } else { Step::Stop });
         }
         let settings = self.account_settings(site).await?;
-        if settings.erasure_mode == ErasureMode::Mask && !mode.synchronous {
-            // Deleting when the account asked for masking would be a silent surprise.
-            self.fail_job(
-                job,
-                "erasure mode `mask` is not available yet; set the account to `delete` and run the job again",
-            )
-            .await?;
-            return Ok(Step::Stop);
-        }
+        let mut masks = match mask_marker(job, mode) {
+            Some(marker) => {
+                let ids: Vec<String> = items
+                    .iter()
+                    .filter(|i| i.item_kind != "consumer")
+                    .map(|i| i.item_id.clone())
+                    .collect();
+                self.conversation_masks(site, &ids, marker).await?
+            }
+            None => Default::default(),
+        };
         let now = self.now();
         let plan = BatchPlan {
             job: job.id,
@@ -170,7 +173,10 @@ impl Lethe {
             include_open: mode.synchronous,
             now,
             lease_until: now + self.engine.lease_ms,
-            items: items.iter().map(|i| self.item_erasure(site, i)).collect(),
+            items: items
+                .iter()
+                .map(|i| self.item_erasure(site, i, masks.remove(&i.item_id)))
+                .collect(),
         };
         match self.store.erase_batch(site.as_str(), job.request_id, &plan).await? {
             BatchResult::Fenced => Ok(Step::Stop),
@@ -181,7 +187,7 @@ impl Lethe {
         }
     }
 
-    fn item_erasure(&self, site: &SiteId, item: &RequestItem) -> ItemErasure {
+    fn item_erasure(&self, site: &SiteId, item: &RequestItem, mask: Option<ConversationMask>) -> ItemErasure {
         let kind = if item.item_kind == "consumer" {
             "consumer"
         } else {
@@ -196,24 +202,26 @@ impl Lethe {
                 .keyring
                 .lookup_hash(account, &format!("tombstone:{kind}"), &item.item_id),
             metrics_id: hex::encode(self.keyring.lookup_hash(account, "metrics", &item.item_id)),
+            mask: mask.filter(|_| kind == "conversation"),
         }
     }
 
-    /// Deletes queued blobs (every one, or one account's); a failure stays queued.
-    pub async fn drain_blob_deletions(&self, site: Option<&SiteId>) -> ServiceResult<usize> {
+    /// Deletes queued blobs (every one, or one account's); a failure stays queued and
+    /// the last one is returned.
+    pub async fn drain_blob_deletions(&self, site: Option<&SiteId>) -> ServiceResult<Option<String>> {
         let pending = self.store.pending_blob_deletions(site.map(SiteId::as_str), 500).await?;
-        let (mut done, mut left) = (Vec::new(), 0);
+        let (mut done, mut failure) = (Vec::new(), None);
         for blob in pending {
             match self.blobs.delete(&blob.blob_key).await {
                 Ok(()) => done.push(blob.id),
                 Err(e) => {
-                    left += 1;
                     self.store.blob_deletion_failed(blob.id, &e.to_string()).await?;
+                    failure = Some(e.to_string());
                 }
             }
         }
         self.store.blob_deletions_done(&done).await?;
-        Ok(left)
+        Ok(failure)
     }
 
     async fn verify_and_finish(&self, site: &SiteId, job: &JobRecord, mode: RunMode) -> ServiceResult<Step> {
@@ -225,8 +233,11 @@ impl Lethe {
                 .await
                 .map(|_| Step::Stop)
         };
-        if self.drain_blob_deletions(Some(site)).await? > 0 {
-            return Ok(wait("blobs still queued for deletion").await?);
+        if let Some(error) = self.drain_blob_deletions(Some(site)).await? {
+            // A failed attempt, retried with backoff: the blob store may be down for long.
+            return Err(ServiceError::Unavailable(format!(
+                "the blob store refused a deletion: {error}"
+            )));
         }
         let items = self.store.request_items(site.as_str(), job.request_id).await?;
         let erased = |consumer: bool| -> Vec<String> {
@@ -236,10 +247,13 @@ impl Lethe {
                 .map(|i| i.item_id.clone())
                 .collect()
         };
-        let left = self
-            .store
-            .remaining(site.as_str(), &erased(false), &erased(true))
-            .await?;
+        let (conversations, consumers) = (erased(false), erased(true));
+        let left = if let Some(marker) = mask_marker(job, mode) {
+            self.verify_masked(site, &conversations, marker).await?;
+            self.store.remaining(site.as_str(), &[], &consumers).await?
+        } else {
+            self.store.remaining(site.as_str(), &conversations, &consumers).await?
+        };
         if left > 0 {
             return Err(ServiceError::Internal(format!(
                 "verification found {left} rows or keys left"
@@ -459,6 +473,13 @@ impl Lethe {
         self.store.log_request_event(site.as_str(), id, &log, &[]).await?;
         self.request_view(self.request_record(site, id).await?)
     }
+}
+
+/// The marker when this run masks conversations instead of deleting them (a synchronous
+/// delete always deletes: it is the explicit act of removing a conversation).
+fn mask_marker(job: &JobRecord, mode: RunMode) -> Option<&str> {
+    let masks = job.erasure_mode == ErasureMode::Mask.as_str() && !mode.synchronous;
+    job.mask_marker.as_deref().filter(|_| masks)
 }
 
 fn system_log(at: i64, event: &str, to: Option<RequestStatus>, detail: serde_json::Value) -> LogDraft {

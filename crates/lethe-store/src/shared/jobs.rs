@@ -9,7 +9,11 @@ use crate::JobStore;
 const JOB_COLUMNS: &str = "id, account_id, request_id, job_id, phase, run_at, lease_owner, lease_until, generation, \
      attempts, max_attempts, cursor, total_items, batches, erased_conversations, erased_messages, erased_files, \
      erased_bytes, erased_survey_answers, erased_consumers, erased_metrics, last_error, last_batch_at, created_at, \
-     started_at, finished_at";
+     started_at, finished_at, erasure_mode, mask_marker";
+
+/// The content MAC of a masked row: empty, so no keyed digest of the old content stays
+/// and verification can tell a rewritten row from one that was missed.
+const MASKED_MAC: &[u8] = b"";
 
 /// Deletes a conversation's rows from one table; how many.
 async fn delete_rows(tx: &mut Tx, table: &str, account: &str, conversation: &str) -> Res<u64> {
@@ -63,6 +67,11 @@ async fn erase_conversation(
     delete_rows(tx, "conversation_attributes", account, &item.id).await?;
     counts.survey_answers += delete_rows(tx, "survey_answers", account, &item.id).await? as i64;
     delete_rows(tx, "files", account, &item.id).await?;
+    if let Some(mask) = &item.mask {
+        // Everything was deleted above, so a row that arrived after the mask was planned
+        // is gone rather than left unmasked.
+        write_mask(tx, account, &item.id, mask, plan.now).await?;
+    }
     let metrics = if plan.retain_metrics {
         // The reporting row stays, with no link back to the person.
         sqlx::query(
@@ -78,14 +87,45 @@ async fn erase_conversation(
         delete_rows(tx, "metrics", account, &item.id).await?
     };
     counts.metrics += metrics as i64;
-    sqlx::query("DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id = $2")
-        .bind(account)
-        .bind(&item.id)
-        .execute(&mut **tx)
-        .await?;
-    delete_rows(tx, "conversations", account, &item.id).await?;
+    if item.mask.is_none() {
+        sqlx::query("DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id = $2")
+            .bind(account)
+            .bind(&item.id)
+            .execute(&mut **tx)
+            .await?;
+        delete_rows(tx, "conversations", account, &item.id).await?;
+    }
     counts.conversations += 1;
     Ok("erased")
+}
+
+/// Writes a masked conversation's structure back under its fresh key, which replaces
+/// (destroys) the old one; the conversation loses its links to the person.
+async fn write_mask(tx: &mut Tx, account: &str, conversation: &str, mask: &ConversationMask, now: i64) -> Res<()> {
+    let rows: Vec<(&str, i64, &MessageWrite)> = mask.messages.iter().map(|(seq, m)| (conversation, *seq, m)).collect();
+    insert_message_rows(tx, account, &rows).await?;
+    insert_survey_answers(tx, account, conversation, &mask.survey_answers).await?;
+    sqlx::query(
+        "UPDATE data_keys SET kek_id = $3, wrapped = $4, created_at = $5 \
+         WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id = $2",
+    )
+    .bind(account)
+    .bind(conversation)
+    .bind(&mask.key.kek_id)
+    .bind(&mask.key.wrapped)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE conversations SET consumer_id = NULL, cid_hash = NULL, sealed_participant = NULL, \
+         content_mac = $3 WHERE account_id = $1 AND conversation_id = $2",
+    )
+    .bind(account)
+    .bind(conversation)
+    .bind(MASKED_MAC)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Erases one consumer's profile, lookups and key; its outcome.
@@ -423,6 +463,26 @@ impl JobStore for Backend {
             keys.push_bind(account).push(" AND owner_id");
             push_in_list(&mut keys, chunk);
             left += keys.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+        }
+        Ok(left)
+    }
+
+    async fn unmasked_remains(&self, account: &str, conversations: &[String]) -> Res<i64> {
+        let checks = [
+            "SELECT COUNT(*) FROM files WHERE account_id = ",
+            "SELECT COUNT(*) FROM conversation_attributes WHERE account_id = ",
+            "SELECT COUNT(*) FROM messages WHERE length(content_mac) > 0 AND account_id = ",
+            "SELECT COUNT(*) FROM conversations WHERE (consumer_id IS NOT NULL OR cid_hash IS NOT NULL \
+             OR sealed_participant IS NOT NULL OR length(content_mac) > 0) AND account_id = ",
+        ];
+        let mut left = 0i64;
+        for chunk in conversations.chunks(500) {
+            for head in checks {
+                let mut query = QueryBuilder::<Db>::new(head);
+                query.push_bind(account).push(" AND conversation_id");
+                push_in_list(&mut query, chunk);
+                left += query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+            }
         }
         Ok(left)
     }

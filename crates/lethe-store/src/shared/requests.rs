@@ -223,8 +223,8 @@ async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after:
     let lease = job.leased_to.as_ref();
     sqlx::query(
         "INSERT INTO jobs (account_id, request_id, job_id, phase, run_at, max_attempts, total_items, created_at, \
-         lease_owner, lease_until, generation, started_at) \
-         VALUES ($1, $2, $3, 'erasing', $4, $5, $6, $7, $8, $9, $10, $11)",
+         lease_owner, lease_until, generation, started_at, erasure_mode, mask_marker) \
+         VALUES ($1, $2, $3, 'erasing', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&request.account_id)
     .bind(request.id)
@@ -237,6 +237,8 @@ async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after:
     .bind(lease.map(|l| l.until))
     .bind(i64::from(lease.is_some()))
     .bind(lease.map(|l| l.now))
+    .bind(&job.erasure_mode)
+    .bind(&job.mask_marker)
     .execute(&mut **tx)
     .await?;
     if lease.is_none() && BACKEND_NAME == "postgres" {
