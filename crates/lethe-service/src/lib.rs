@@ -41,6 +41,8 @@ pub struct Lethe {
     pub jobs_due: Arc<tokio::sync::Notify>,
     /// Synchronous deletes whose WAL pages await the coalesced checkpointer.
     pending_checkpoints: Arc<std::sync::Mutex<Vec<(String, i64)>>>,
+    /// One WAL truncation at a time: callers waiting behind it are served by its result.
+    checkpoint_turn: Arc<tokio::sync::Mutex<()>>,
     /// Accounts seen to exist. Accounts are never deleted, so a positive answer can be
     /// remembered and saves a query on every request.
     known_accounts: Arc<RwLock<HashSet<String>>>,
@@ -58,6 +60,7 @@ impl Lethe {
             engine: deletion::EngineSettings::default(),
             jobs_due: Arc::default(),
             pending_checkpoints: Arc::default(),
+            checkpoint_turn: Arc::default(),
             known_accounts: Arc::default(),
         }
     }

@@ -155,14 +155,15 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// Records a failed attempt (fenced) and when to retry; releases the lease.
     async fn job_failed_attempt(&self, job: i64, generation: i64, error: &str, run_at: Millis) -> StoreResult<bool>;
-    /// Ends the job and applies the request's final change in one transaction, fenced.
+    /// Ends the job and applies the request's final change in one transaction, fenced;
+    /// the blob-deletion records in `blobs_deleted` (blobs already gone) go with it.
     async fn finish_job(
         &self,
         account: &str,
         request_id: i64,
-        job: i64,
-        generation: i64,
+        job: (i64, i64),
         change: &RequestChange,
+        blobs_deleted: &[i64],
     ) -> StoreResult<bool>;
     /// Makes a job due now (operator run-now); a failed job starts over its attempts where
     /// its cursor stands. False when the job is done.

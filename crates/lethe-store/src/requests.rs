@@ -197,6 +197,15 @@ pub trait RequestStore: Send + Sync + 'static {
     async fn request_items_from(&self, account: &str, id: i64, from: i64, limit: i64) -> StoreResult<Vec<RequestItem>>;
     /// Applies a guarded change, its items and its change-log entry in one transaction.
     async fn change_request(&self, account: &str, id: i64, change: &RequestChange) -> StoreResult<ChangeOutcome>;
+    /// Creates a request and applies its first change in one transaction, without quota
+    /// or idempotency: a synchronous delete is created final with its job already
+    /// claimed. Returns the request and its job.
+    async fn create_changed_request(
+        &self,
+        new: &NewRequest,
+        log: &LogDraft,
+        change: &RequestChange,
+    ) -> StoreResult<(RequestRecord, Option<crate::jobs::JobRecord>)>;
     /// Pending requests whose grace period has ended and that need no (further) approval.
     async fn promotable_requests(&self, account: Option<&str>, now: Millis) -> StoreResult<Vec<(String, i64)>>;
 

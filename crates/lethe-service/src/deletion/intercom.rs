@@ -9,11 +9,8 @@ use crate::{Lethe, Principal};
 use lethe_domain::deletion::{RequestSource, RequestStatus, Target};
 use lethe_domain::settings::ApprovalMode;
 use lethe_domain::settings::ErasureMode;
-use lethe_domain::time::utc_month;
 use lethe_domain::{ConversationId, SiteId};
-use lethe_store::{
-    ChangeOutcome, CreateGuards, CreateOutcome, Lease, LogDraft, NewJob, RequestChange, RequestItem, RequestUpdates,
-};
+use lethe_store::{Lease, LogDraft, NewJob, RequestChange, RequestItem, RequestUpdates};
 use serde_json::json;
 
 impl Lethe {
@@ -32,7 +29,8 @@ impl Lethe {
             .conversation(site.as_str(), id.as_str())
             .await?
             .ok_or_else(missing)?;
-        let request = self.create_synchronous(who, site, id).await?;
+        let target = Target::Conversations(vec![id.as_str().to_owned()]);
+        let (request, created) = self.new_request(who, site, &target, RequestSource::Intercom, ApprovalMode::Auto, 0);
         let item = RequestItem {
             position: 0,
             item_kind: "conversation".into(),
@@ -46,7 +44,9 @@ impl Lethe {
             now,
             until: now + self.engine.lease_ms,
         };
-        let change = RequestChange {
+        // Created final, its job claimed by this call, in one transaction: it runs here,
+        // not on a scheduled runner.
+        let finalized = RequestChange {
             allowed_from: vec![RequestStatus::Pending.as_str().into()],
             require_unapproved: false,
             to_status: Some(RequestStatus::Approved.as_str().into()),
@@ -63,7 +63,6 @@ impl Lethe {
                 to_status: Some(RequestStatus::Approved.as_str().into()),
                 detail: json!({"synchronous": true, "retain_metrics": retain_metrics}).to_string(),
             },
-            // Created claimed by this call: it runs here, not on a scheduled runner.
             job: Some(NewJob {
                 job_id: request.job_id.clone(),
                 total_items: 1,
@@ -75,16 +74,11 @@ impl Lethe {
             }),
             notifications: Vec::new(),
         };
-        let ChangeOutcome::Changed(_) = self.store.change_request(site.as_str(), request.id, &change).await? else {
-            return Err(ServiceError::Internal(
-                "a new synchronous request could not be finalized".into(),
-            ));
-        };
-        let job = self
+        let (request, job) = self
             .store
-            .job_for_request(site.as_str(), request.id)
-            .await?
-            .ok_or_else(|| ServiceError::Internal("the synchronous job is missing".into()))?;
+            .create_changed_request(&request, &created, &finalized)
+            .await?;
+        let job = job.ok_or_else(|| ServiceError::Internal("the synchronous job is missing".into()))?;
         let mode = RunMode {
             synchronous: true,
             retain_metrics: Some(retain_metrics),
@@ -94,26 +88,6 @@ impl Lethe {
         match items.first().and_then(|i| i.outcome.as_deref()) {
             Some("erased") => Ok(()),
             _ => Err(missing()),
-        }
-    }
-
-    async fn create_synchronous(
-        &self,
-        who: &Principal,
-        site: &SiteId,
-        id: &ConversationId,
-    ) -> ServiceResult<lethe_store::RequestRecord> {
-        let target = Target::Conversations(vec![id.as_str().to_owned()]);
-        let (request, log) = self.new_request(who, site, &target, RequestSource::Intercom, ApprovalMode::Auto, 0);
-        let guards = CreateGuards {
-            month: utc_month(request.created_at).0,
-            quota: 0,
-            count_quota: false,
-            idempotency: None,
-        };
-        match self.store.create_request(&request, &guards, &log).await? {
-            CreateOutcome::Created(record) => Ok(record),
-            _ => Err(ServiceError::Internal("a synchronous request was refused".into())),
         }
     }
 }

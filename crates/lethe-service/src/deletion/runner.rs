@@ -53,10 +53,14 @@ pub(crate) struct RunMode {
     pub retain_metrics: Option<bool>,
 }
 
+/// Where a job goes next. Only its own fenced runner moves a job, so the runner keeps
+/// the phase and cursor itself instead of reading them back after every step.
 enum Step {
     /// The job is done, waiting, or another runner took it over.
     Stop,
-    Continue,
+    /// Erase the batch starting at this item position.
+    Erase(i64),
+    Verify,
 }
 
 impl Lethe {
@@ -84,41 +88,50 @@ impl Lethe {
 
     pub(crate) async fn run_job(&self, job: &JobRecord, mode: RunMode) -> ServiceResult<()> {
         let site = SiteId::parse(job.account_id.clone())?;
-        if !mode.synchronous && self.paused_by_window(&site, job, &job.phase).await? {
+        // A synchronous job is created running; a scheduled one starts here.
+        if !mode.synchronous {
+            if self.paused_by_window(&site, job, &job.phase).await? {
+                return Ok(());
+            }
+            self.log_started(&site, job).await?;
+        }
+        let mut step = match job.phase.as_str() {
+            "erasing" => Step::Erase(job.cursor),
+            "verifying" => Step::Verify,
+            _ => Step::Stop,
+        };
+        loop {
+            let phase = match step {
+                Step::Erase(_) => "erasing",
+                Step::Verify => "verifying",
+                Step::Stop => return Ok(()),
+            };
+            if !mode.synchronous && self.paused_by_window(&site, job, phase).await? {
+                return Ok(());
+            }
+            step = match step {
+                Step::Erase(cursor) => self.erase_next_batch(&site, job, cursor, mode).await?,
+                _ => self.verify_and_finish(&site, job, mode).await?,
+            };
+        }
+    }
+
+    /// Moves the request from `scheduled` to `running` when its job first runs.
+    async fn log_started(&self, site: &SiteId, job: &JobRecord) -> ServiceResult<()> {
+        let record = self.request_record(site, job.request_id).await?;
+        if record.status != RequestStatus::Scheduled.as_str() {
             return Ok(());
         }
-        let record = self.request_record(&site, job.request_id).await?;
-        if record.status == RequestStatus::Scheduled.as_str() {
-            let log = system_log(
-                self.now(),
-                "started",
-                Some(RequestStatus::Running),
-                json!({"job_id": job.job_id}),
-            );
-            self.store
-                .log_request_event(site.as_str(), job.request_id, &log, &[])
-                .await?;
-        }
-        let mut phase = job.phase.clone();
-        loop {
-            if !mode.synchronous && self.paused_by_window(&site, job, &phase).await? {
-                return Ok(());
-            }
-            let step = match phase.as_str() {
-                "erasing" => self.erase_next_batch(&site, job, mode).await?,
-                "verifying" => self.verify_and_finish(&site, job, mode).await?,
-                _ => Step::Stop,
-            };
-            if let Step::Stop = step {
-                return Ok(());
-            }
-            phase = self
-                .store
-                .job_for_request(site.as_str(), job.request_id)
-                .await?
-                .map(|j| j.phase)
-                .unwrap_or_default();
-        }
+        let log = system_log(
+            self.now(),
+            "started",
+            Some(RequestStatus::Running),
+            json!({"job_id": job.job_id}),
+        );
+        self.store
+            .log_request_event(site.as_str(), job.request_id, &log, &[])
+            .await?;
+        Ok(())
     }
 
     /// Outside the account's execution window a job pauses (at a batch boundary) until
@@ -135,25 +148,35 @@ impl Lethe {
         Ok(true)
     }
 
-    async fn erase_next_batch(&self, site: &SiteId, job: &JobRecord, mode: RunMode) -> ServiceResult<Step> {
-        let current = self.store.job_for_request(site.as_str(), job.request_id).await?;
-        let cursor = current.map_or(job.cursor, |j| j.cursor);
-        let items = self
-            .store
-            .request_items_from(site.as_str(), job.request_id, cursor, self.engine.batch_size as i64)
-            .await?;
+    async fn erase_next_batch(
+        &self,
+        site: &SiteId,
+        job: &JobRecord,
+        cursor: i64,
+        mode: RunMode,
+    ) -> ServiceResult<Step> {
+        let items = if cursor < job.total_items {
+            self.store
+                .request_items_from(site.as_str(), job.request_id, cursor, self.engine.batch_size as i64)
+                .await?
+        } else {
+            Vec::new()
+        };
         if items.is_empty() && mode.synchronous {
-            // Nothing waits between erasing and verifying here: one step fewer.
-            return self.verify_and_finish(site, job, mode).await;
+            // Nothing waits between erasing and verifying here: one write fewer.
+            return Ok(Step::Verify);
         }
         if items.is_empty() {
             let moved = self
                 .store
                 .set_job_phase(job.id, job.generation, "verifying", self.now(), false)
                 .await?;
-            return Ok(if moved { Step::Continue } else { Step::Stop });
+            return Ok(if moved { Step::Verify } else { Step::Stop });
         }
-        let settings = self.account_settings(site).await?;
+        let retain_metrics = match mode.retain_metrics {
+            Some(retain) => retain,
+            None => self.account_settings(site).await?.retain_metrics,
+        };
         let mut masks = match mask_marker(job, mode) {
             Some(marker) => {
                 let ids: Vec<String> = items
@@ -169,7 +192,7 @@ impl Lethe {
         let plan = BatchPlan {
             job: job.id,
             generation: job.generation,
-            retain_metrics: mode.retain_metrics.unwrap_or(settings.retain_metrics),
+            retain_metrics,
             include_open: mode.synchronous,
             now,
             lease_until: now + self.engine.lease_ms,
@@ -178,11 +201,14 @@ impl Lethe {
                 .map(|i| self.item_erasure(site, i, masks.remove(&i.item_id)))
                 .collect(),
         };
+        let next = items.last().map_or(cursor, |i| i.position + 1);
         match self.store.erase_batch(site.as_str(), job.request_id, &plan).await? {
             BatchResult::Fenced => Ok(Step::Stop),
+            // Verification drains the outbox next anyway.
+            BatchResult::Committed(_) if mode.synchronous => Ok(Step::Erase(next)),
             BatchResult::Committed(_) => {
                 self.drain_blob_deletions(Some(site)).await?;
-                Ok(Step::Continue)
+                Ok(Step::Erase(next))
             }
         }
     }
@@ -209,19 +235,26 @@ impl Lethe {
     /// Deletes queued blobs (every one, or one account's); a failure stays queued and
     /// the last one is returned.
     pub async fn drain_blob_deletions(&self, site: Option<&SiteId>) -> ServiceResult<Option<String>> {
+        let (deleted, failure) = self.delete_queued_blobs(site).await?;
+        self.store.blob_deletions_done(&deleted).await?;
+        Ok(failure)
+    }
+
+    /// Deletes queued blobs; the outbox ids of those now gone (the caller removes the
+    /// records) and the last failure.
+    async fn delete_queued_blobs(&self, site: Option<&SiteId>) -> ServiceResult<(Vec<i64>, Option<String>)> {
         let pending = self.store.pending_blob_deletions(site.map(SiteId::as_str), 500).await?;
-        let (mut done, mut failure) = (Vec::new(), None);
+        let (mut deleted, mut failure) = (Vec::new(), None);
         for blob in pending {
             match self.blobs.delete(&blob.blob_key).await {
-                Ok(()) => done.push(blob.id),
+                Ok(()) => deleted.push(blob.id),
                 Err(e) => {
                     self.store.blob_deletion_failed(blob.id, &e.to_string()).await?;
                     failure = Some(e.to_string());
                 }
             }
         }
-        self.store.blob_deletions_done(&done).await?;
-        Ok(failure)
+        Ok((deleted, failure))
     }
 
     async fn verify_and_finish(&self, site: &SiteId, job: &JobRecord, mode: RunMode) -> ServiceResult<Step> {
@@ -233,7 +266,10 @@ impl Lethe {
                 .await
                 .map(|_| Step::Stop)
         };
-        if let Some(error) = self.drain_blob_deletions(Some(site)).await? {
+        // Their outbox records go in the finishing transaction.
+        let (blobs_deleted, failure) = self.delete_queued_blobs(Some(site)).await?;
+        if let Some(error) = failure {
+            self.store.blob_deletions_done(&blobs_deleted).await?;
             // A failed attempt, retried with backoff: the blob store may be down for long.
             return Err(ServiceError::Unavailable(format!(
                 "the blob store refused a deletion: {error}"
@@ -274,17 +310,13 @@ impl Lethe {
                 .await?
                 .and_then(|j| j.last_batch_at)
                 .unwrap_or(0);
-            let clean = match self.store.checkpoint(self.now()).await? {
-                Some(at) => at >= last_batch,
-                None => false,
-            };
-            if !clean {
+            if !self.wal_truncated_since(last_batch).await? {
                 return Ok(wait("the WAL could not be truncated yet").await?);
             }
         } else if self.engine.vacuum_after_job {
             self.store.vacuum_erased().await?;
         }
-        self.finish(site, job, &items, mode.synchronous).await?;
+        self.finish(site, job, &items, mode.synchronous, &blobs_deleted).await?;
         Ok(Step::Stop)
     }
 
@@ -337,7 +369,14 @@ impl Lethe {
         })
     }
 
-    async fn finish(&self, site: &SiteId, job: &JobRecord, items: &[RequestItem], hash: bool) -> ServiceResult<()> {
+    async fn finish(
+        &self,
+        site: &SiteId,
+        job: &JobRecord,
+        items: &[RequestItem],
+        hash: bool,
+        blobs_deleted: &[i64],
+    ) -> ServiceResult<()> {
         let complete = items
             .iter()
             .all(|i| matches!(i.outcome.as_deref(), Some("erased") | Some("not_found")));
@@ -346,9 +385,10 @@ impl Lethe {
         } else {
             RequestStatus::PartiallyCompleted
         };
-        let count = |o: &str| items.iter().filter(|i| i.outcome.as_deref() == Some(o)).count();
-        let counts = self.job_counts(site, job).await?;
+        let counts = self.job_counts(site, job, items).await?;
         let settings = self.account_settings(site).await?;
+        let log_detail = json!({"job_id": job.job_id, "erased": counts["erased"], "not_found": counts["not_found"],
+                                "skipped_open": counts["skipped_open"], "failed": counts["failed"]});
         let notifications = self.job_end_notifications(&settings, site, job.request_id, &job.job_id, status, counts);
         let change = RequestChange {
             allowed_from: vec![RequestStatus::Running.as_str().into()],
@@ -360,18 +400,18 @@ impl Lethe {
                 RequestUpdates::default()
             },
             items: Vec::new(),
-            log: system_log(
-                self.now(),
-                status.as_str(),
-                Some(status),
-                json!({"job_id": job.job_id, "erased": count("erased"), "not_found": count("not_found"),
-                       "skipped_open": count("skipped_open"), "failed": count("failed")}),
-            ),
+            log: system_log(self.now(), status.as_str(), Some(status), log_detail),
             job: None,
             notifications,
         };
         self.store
-            .finish_job(site.as_str(), job.request_id, job.id, job.generation, &change)
+            .finish_job(
+                site.as_str(),
+                job.request_id,
+                (job.id, job.generation),
+                &change,
+                blobs_deleted,
+            )
             .await?;
         Ok(())
     }
@@ -415,7 +455,8 @@ impl Lethe {
         );
         let site = SiteId::parse(job.account_id.clone())?;
         let settings = self.account_settings(&site).await?;
-        let counts = self.job_counts(&site, job).await?;
+        let items = self.store.request_items(site.as_str(), job.request_id).await?;
+        let counts = self.job_counts(&site, job, &items).await?;
         let notifications = self.job_end_notifications(
             &settings,
             &site,
@@ -431,8 +472,12 @@ impl Lethe {
     }
 
     /// The counters a notification reports: item outcomes and what was removed.
-    async fn job_counts(&self, site: &SiteId, job: &JobRecord) -> ServiceResult<serde_json::Value> {
-        let items = self.store.request_items(site.as_str(), job.request_id).await?;
+    async fn job_counts(
+        &self,
+        site: &SiteId,
+        job: &JobRecord,
+        items: &[RequestItem],
+    ) -> ServiceResult<serde_json::Value> {
         let count = |o: &str| items.iter().filter(|i| i.outcome.as_deref() == Some(o)).count();
         let j = self.store.job_for_request(site.as_str(), job.request_id).await?;
         let j = j.as_ref().unwrap_or(job);

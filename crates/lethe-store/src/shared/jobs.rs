@@ -167,11 +167,42 @@ async fn add_tombstone(tx: &mut Tx, account: &str, item: &ItemErasure, now: i64)
     Ok(())
 }
 
+/// Deletes the outbox records of blobs that are gone.
+async fn delete_blob_records(tx: &mut Tx, ids: &[i64]) -> Res<()> {
+    for chunk in ids.chunks(500) {
+        let mut query = QueryBuilder::<Db>::new("DELETE FROM blob_deletions WHERE id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        list.push_unseparated(")");
+        query.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Locks the job row if this runner still holds it; false when fenced off.
 async fn hold(tx: &mut Tx, job: i64, generation: i64) -> Res<bool> {
     let sql = format!("SELECT generation FROM jobs WHERE id = $1{FOR_UPDATE}");
     let current: Option<i64> = sqlx::query_scalar(&sql).bind(job).fetch_optional(&mut **tx).await?;
     Ok(current == Some(generation))
+}
+
+impl Backend {
+    /// One statement summing `COUNT(*)` over each `table WHERE … column` with the column
+    /// in `ids`, within the account (verification reads in one round trip).
+    async fn count_rows(&self, account: &str, sources: &[&str], ids: &[String]) -> Res<i64> {
+        let mut query = QueryBuilder::<Db>::new("SELECT ");
+        for (n, source) in sources.iter().enumerate() {
+            if n > 0 {
+                query.push(" + ");
+            }
+            query.push(format!("(SELECT COUNT(*) FROM {source}"));
+            push_in_list(&mut query, ids);
+            query.push(" AND account_id = ").push_bind(account).push(")");
+        }
+        Ok(query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?)
+    }
 }
 
 #[async_trait]
@@ -324,14 +355,15 @@ impl JobStore for Backend {
         &self,
         account: &str,
         request_id: i64,
-        job: i64,
-        generation: i64,
+        (job, generation): (i64, i64),
         change: &RequestChange,
+        blobs_deleted: &[i64],
     ) -> Res<bool> {
         let mut tx = self.begin_write().await?;
         if !hold(&mut tx, job, generation).await? {
             return Ok(false);
         }
+        delete_blob_records(&mut tx, blobs_deleted).await?;
         let current = load_request(&mut tx, account, request_id).await?;
         apply_updates(&mut tx, &current, change).await?;
         let mut log = change.log.clone();
@@ -404,15 +436,7 @@ impl JobStore for Backend {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for chunk in ids.chunks(500) {
-            let mut query = QueryBuilder::<Db>::new("DELETE FROM blob_deletions WHERE id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            list.push_unseparated(")");
-            query.build().execute(&mut *tx).await?;
-        }
+        delete_blob_records(&mut tx, ids).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -429,60 +453,40 @@ impl JobStore for Backend {
     }
 
     async fn remaining(&self, account: &str, conversations: &[String], consumers: &[String]) -> Res<i64> {
-        let mut left = 0i64;
+        const CONVERSATION_ROWS: [&str; 6] = [
+            "conversations WHERE conversation_id",
+            "messages WHERE conversation_id",
+            "files WHERE conversation_id",
+            "survey_answers WHERE conversation_id",
+            "conversation_attributes WHERE conversation_id",
+            "data_keys WHERE owner_kind = 'conversation' AND owner_id",
+        ];
+        const CONSUMER_ROWS: [&str; 3] = [
+            "consumers WHERE consumer_id",
+            "consumer_lookups WHERE consumer_id",
+            "data_keys WHERE owner_kind = 'consumer' AND owner_id",
+        ];
+        let mut left = 0;
         for chunk in conversations.chunks(500) {
-            for table in [
-                "conversations",
-                "messages",
-                "files",
-                "survey_answers",
-                "conversation_attributes",
-            ] {
-                let mut query = QueryBuilder::<Db>::new(format!("SELECT COUNT(*) FROM {table} WHERE account_id = "));
-                query.push_bind(account).push(" AND conversation_id");
-                push_in_list(&mut query, chunk);
-                left += query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
-            }
-            let mut keys = QueryBuilder::<Db>::new(
-                "SELECT COUNT(*) FROM data_keys WHERE owner_kind = 'conversation' AND account_id = ",
-            );
-            keys.push_bind(account).push(" AND owner_id");
-            push_in_list(&mut keys, chunk);
-            left += keys.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+            left += self.count_rows(account, &CONVERSATION_ROWS, chunk).await?;
         }
         for chunk in consumers.chunks(500) {
-            for (table, column) in [("consumers", "consumer_id"), ("consumer_lookups", "consumer_id")] {
-                let mut query = QueryBuilder::<Db>::new(format!("SELECT COUNT(*) FROM {table} WHERE account_id = "));
-                query.push_bind(account).push(format!(" AND {column}"));
-                push_in_list(&mut query, chunk);
-                left += query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
-            }
-            let mut keys = QueryBuilder::<Db>::new(
-                "SELECT COUNT(*) FROM data_keys WHERE owner_kind = 'consumer' AND account_id = ",
-            );
-            keys.push_bind(account).push(" AND owner_id");
-            push_in_list(&mut keys, chunk);
-            left += keys.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
+            left += self.count_rows(account, &CONSUMER_ROWS, chunk).await?;
         }
         Ok(left)
     }
 
     async fn unmasked_remains(&self, account: &str, conversations: &[String]) -> Res<i64> {
-        let checks = [
-            "SELECT COUNT(*) FROM files WHERE account_id = ",
-            "SELECT COUNT(*) FROM conversation_attributes WHERE account_id = ",
-            "SELECT COUNT(*) FROM messages WHERE length(content_mac) > 0 AND account_id = ",
-            "SELECT COUNT(*) FROM conversations WHERE (consumer_id IS NOT NULL OR cid_hash IS NOT NULL \
-             OR sealed_participant IS NOT NULL OR length(content_mac) > 0) AND account_id = ",
+        const UNMASKED: [&str; 4] = [
+            "files WHERE conversation_id",
+            "conversation_attributes WHERE conversation_id",
+            "messages WHERE length(content_mac) > 0 AND conversation_id",
+            "conversations WHERE (consumer_id IS NOT NULL OR cid_hash IS NOT NULL \
+             OR sealed_participant IS NOT NULL OR length(content_mac) > 0) AND conversation_id",
         ];
-        let mut left = 0i64;
+        let mut left = 0;
         for chunk in conversations.chunks(500) {
-            for head in checks {
-                let mut query = QueryBuilder::<Db>::new(head);
-                query.push_bind(account).push(" AND conversation_id");
-                push_in_list(&mut query, chunk);
-                left += query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?;
-            }
+            left += self.count_rows(account, &UNMASKED, chunk).await?;
         }
         Ok(left)
     }

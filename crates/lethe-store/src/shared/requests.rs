@@ -219,6 +219,33 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
 
 /// Creates the job of a request that just became final and moves the request on to
 /// `scheduled`, in the caller's transaction.
+/// Applies a guarded change inside an open transaction (the caller commits).
+async fn apply_change(tx: &mut Tx, account: &str, id: i64, change: &RequestChange) -> Res<ChangeOutcome> {
+    let lock = format!("SELECT id FROM deletion_requests WHERE account_id = $1 AND id = $2{FOR_UPDATE}");
+    let found: Option<i64> = sqlx::query_scalar(&lock)
+        .bind(account)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if found.is_none() {
+        return Ok(ChangeOutcome::NotFound);
+    }
+    let current = load_request(tx, account, id).await?;
+    let allowed = change.allowed_from.contains(&current.status)
+        && !(change.require_unapproved && current.approved_at.is_some());
+    if !allowed {
+        return Ok(ChangeOutcome::Refused(current));
+    }
+    apply_updates(tx, &current, change).await?;
+    let mut log = change.log.clone();
+    log.from_status = Some(current.status.clone());
+    append_log(tx, account, Some(id), &log).await?;
+    if let Some(job) = &change.job {
+        schedule_job(tx, &current, job, &log).await?;
+    }
+    Ok(ChangeOutcome::Changed(load_request(tx, account, id).await?))
+}
+
 async fn schedule_job(tx: &mut Tx, request: &RequestRecord, job: &NewJob, after: &LogDraft) -> Res<()> {
     let lease = job.leased_to.as_ref();
     sqlx::query(
@@ -437,31 +464,32 @@ impl RequestStore for Backend {
 
     async fn change_request(&self, account: &str, id: i64, change: &RequestChange) -> Res<ChangeOutcome> {
         let mut tx = self.begin_write().await?;
-        let lock = format!("SELECT id FROM deletion_requests WHERE account_id = $1 AND id = $2{FOR_UPDATE}");
-        let found: Option<i64> = sqlx::query_scalar(&lock)
-            .bind(account)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if found.is_none() {
-            return Ok(ChangeOutcome::NotFound);
+        let outcome = apply_change(&mut tx, account, id, change).await?;
+        if let ChangeOutcome::Changed(_) = outcome {
+            tx.commit().await?;
         }
-        let current = load_request(&mut tx, account, id).await?;
-        let allowed = change.allowed_from.contains(&current.status)
-            && !(change.require_unapproved && current.approved_at.is_some());
-        if !allowed {
-            return Ok(ChangeOutcome::Refused(current));
-        }
-        apply_updates(&mut tx, &current, change).await?;
-        let mut log = change.log.clone();
-        log.from_status = Some(current.status.clone());
-        append_log(&mut tx, account, Some(id), &log).await?;
-        if let Some(job) = &change.job {
-            schedule_job(&mut tx, &current, job, &log).await?;
-        }
-        let record = load_request(&mut tx, account, id).await?;
+        Ok(outcome)
+    }
+
+    async fn create_changed_request(
+        &self,
+        new: &NewRequest,
+        log: &LogDraft,
+        change: &RequestChange,
+    ) -> Res<(RequestRecord, Option<JobRecord>)> {
+        let account = new.account_id.as_str();
+        let mut tx = self.begin_write().await?;
+        let id = insert_request(&mut tx, new).await?;
+        append_log(&mut tx, account, Some(id), log).await?;
+        let ChangeOutcome::Changed(record) = apply_change(&mut tx, account, id, change).await? else {
+            return Err(StoreError::Database(
+                "a new request refused its first change".into(),
+            ));
+        };
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE request_id = $1");
+        let job = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *tx).await?;
         tx.commit().await?;
-        Ok(ChangeOutcome::Changed(record))
+        Ok((record, job))
     }
 
     async fn promotable_requests(&self, account: Option<&str>, now: i64) -> Res<Vec<(String, i64)>> {
