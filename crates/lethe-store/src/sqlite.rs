@@ -77,6 +77,11 @@ impl SqliteStore {
 
     /// Truncates the WAL; when no frame was busy, records and returns the time.
     async fn checkpoint_now(&self, now: i64) -> StoreResult<Option<i64>> {
+        // Copy what can be copied without the writer first (PASSIVE blocks no one), so the
+        // truncation below holds the writer only for frames written in the meantime.
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.reader)
+            .await?;
         let mut conn = self.writer.acquire().await?;
         let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
             .fetch_one(&mut *conn)
