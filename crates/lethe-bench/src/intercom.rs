@@ -8,9 +8,7 @@ use crate::server::Server;
 use crate::{Common, IntercomArgs};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 /// Latencies of one side.
@@ -40,10 +38,7 @@ pub struct IntercomResult {
 
 fn side(mut latencies: Vec<Duration>, errors: usize) -> Side {
     latencies.sort_unstable();
-    let at = |q: f64| {
-        let i = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len().max(1)) - 1;
-        latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let at = |q: f64| crate::raw::quantile_ms(&latencies, q);
     Side {
         deletes: latencies.len(),
         p50_ms: at(0.50),
@@ -76,20 +71,6 @@ fn ndjson(args: &IntercomArgs, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 /// Runs both sides and saves the result.
 pub async fn run(common: &Common, args: &IntercomArgs) -> anyhow::Result<()> {
     let dir = common.data.join("intercom");
@@ -106,7 +87,7 @@ pub async fn run(common: &Common, args: &IntercomArgs) -> anyhow::Result<()> {
         args.deletes, args.delete_messages
     );
     lethe.import(&input, 50, &dir)?;
-    copy_dir(&lethe_dir, &base_dir)?;
+    crate::raw::copy_dir(&lethe_dir, &base_dir)?;
 
     let server = Server::start(&lethe, &dir.join("serve.log")).await?;
     let ids: Vec<String> = (0..args.deletes).map(|c| format!("ic-{c:05}")).collect();
@@ -184,16 +165,7 @@ async fn futures_join<T: Send + 'static>(tasks: impl Iterator<Item = tokio::task
 /// The same rows deleted with plain SQL, one transaction per conversation through one
 /// writer connection (SQLite's one writer), blob files unlinked after the commit.
 async fn sql_deletes(dir: &Path, ids: &[String], clients: usize) -> anyhow::Result<Side> {
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("lethe.db").display()))?
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true)
-        .pragma("secure_delete", "ON");
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await?;
+    let pool = crate::raw::writer(dir).await?;
     let blobs: PathBuf = dir.join("lethe-blobs");
     let chunks: Vec<Vec<String>> = (0..clients)
         .map(|c| ids.iter().skip(c).step_by(clients).cloned().collect())
@@ -226,14 +198,7 @@ async fn delete_one(pool: &sqlx::SqlitePool, blobs: &Path, id: &str) -> anyhow::
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-    for table in [
-        "messages",
-        "conversation_attributes",
-        "survey_answers",
-        "files",
-        "metrics",
-        "conversations",
-    ] {
+    for table in crate::raw::CONVERSATION_TABLES {
         sqlx::query(&format!(
             "DELETE FROM {table} WHERE account_id = $1 AND conversation_id = $2"
         ))

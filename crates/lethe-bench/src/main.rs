@@ -4,21 +4,29 @@
 //! * `import`: `lethe import` against a plaintext SQLite loader over the same file;
 //! * `search`: consumer-search latency of `lethe serve` under closed-loop load;
 //! * `rss`: the resident memory of an idle `lethe serve`, before and after load;
-//! * `all`: the three in one go (one server session serves both `search` and `rss`).
+//! * `intercom`: synchronous conversation deletes against raw-SQL deletes;
+//! * `erase`: erasure-job throughput against plain `DELETE` batches;
+//! * `subject`: one person's erasure, final to completed, against one raw transaction;
+//! * `all`: the three first in one go (one server session serves both `search` and `rss`).
 //!
 //! lethe is always driven as the release binary in a child process, the way operators
 //! run it, so the figures include everything a real import or request pays for.
 
+mod api;
 mod baseline;
 mod counts;
+mod erase;
 mod import;
 mod intercom;
 mod lethe;
 mod load;
 mod machine;
+mod raw;
 mod report;
+mod report_erasure;
 mod server;
 mod session;
+mod subject;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -69,6 +77,10 @@ enum Command {
     Rss(RssArgs),
     /// Intercom synchronous deletes over HTTP against raw-SQL deletes of the same rows.
     Intercom(IntercomArgs),
+    /// Erasure-job throughput against plain DELETE batches (needs `import` first).
+    Erase(EraseArgs),
+    /// One person's erasure, final to completed, against one raw-SQL transaction.
+    Subject(SubjectArgs),
     /// `import`, then one server session measuring search and RSS.
     All {
         #[command(flatten)]
@@ -101,6 +113,31 @@ pub struct IntercomArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 8)]
     pub clients: usize,
+}
+
+/// Options of the erasure throughput benchmark.
+#[derive(Debug, Args, Clone)]
+pub struct EraseArgs {
+    /// Conversations to erase, spread through the store.
+    #[arg(long, default_value_t = 100_000)]
+    pub conversations: usize,
+    /// Conversations per transaction, for the job (`job_batch_size`) and the baseline.
+    #[arg(long, default_value_t = 20)]
+    pub batch: usize,
+}
+
+/// Options of the end-to-end subject benchmark.
+#[derive(Debug, Args, Clone)]
+pub struct SubjectArgs {
+    /// People erased one after another.
+    #[arg(long, default_value_t = 20)]
+    pub subjects: usize,
+    /// Conversations per person.
+    #[arg(long, default_value_t = 50)]
+    pub conversations_each: usize,
+    /// Messages per conversation.
+    #[arg(long, default_value_t = 20)]
+    pub messages_each: usize,
 }
 
 /// Options of the load generator.
@@ -158,6 +195,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Intercom(args) => {
             intercom::run(common, &args).await?;
+        }
+        Command::Erase(args) => {
+            erase::run(common, &args).await?;
+        }
+        Command::Subject(args) => {
+            subject::run(common, &args).await?;
         }
         Command::Rss(rss) => {
             session::run(common, &session::Plan::rss(rss)).await?;

@@ -108,6 +108,12 @@ pub fn render(common: &Common) -> anyhow::Result<()> {
     if let Some(r) = load::<crate::intercom::IntercomResult>(common, "intercom")? {
         intercom_section(&mut text, &r)?;
     }
+    if let Some(r) = load::<crate::erase::EraseResult>(common, "erase")? {
+        crate::report_erasure::erase_section(&mut text, &r)?;
+    }
+    if let Some(r) = load::<crate::subject::SubjectResult>(common, "subject")? {
+        crate::report_erasure::subject_section(&mut text, &r)?;
+    }
     text.push_str(&existing_notes(common));
     std::fs::write(&common.out, text)?;
     Ok(())
@@ -120,7 +126,7 @@ fn existing_notes(common: &Common) -> String {
 }
 
 /// Results saved before builds were recorded say so rather than show an empty cell.
-fn or_unrecorded(build: &str) -> &str {
+pub(crate) fn or_unrecorded(build: &str) -> &str {
     if build.is_empty() {
         "not recorded"
     } else {
@@ -128,7 +134,7 @@ fn or_unrecorded(build: &str) -> &str {
     }
 }
 
-fn verdict(met: bool) -> &'static str {
+pub(crate) fn verdict(met: bool) -> &'static str {
     if met {
         "met"
     } else {
@@ -287,7 +293,7 @@ fn memory_row(text: &mut String, label: &str, m: &Memory) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn mib(kib: u64) -> f64 {
+pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
@@ -296,7 +302,7 @@ fn gib(bytes: u64) -> f64 {
 }
 
 /// 1234567 → "1,234,567".
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let groups: Vec<&str> = digits
         .as_bytes()

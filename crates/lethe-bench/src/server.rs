@@ -41,10 +41,16 @@ impl Server {
     /// Starts the server and waits until it is ready. Its log goes to `log` (a pipe
     /// nobody reads would fill and stall it).
     pub async fn start(lethe: &Lethe, log: &Path) -> anyhow::Result<Self> {
+        Self::start_with(lethe, log, &[]).await
+    }
+
+    /// Starts the server with extra `LETHE_*` configuration variables.
+    pub async fn start_with(lethe: &Lethe, log: &Path, env: &[(&str, String)]) -> anyhow::Result<Self> {
         let port = free_port()?;
         let log = std::fs::File::create(log)?;
         let mut command = Command::from(lethe.command());
         command
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

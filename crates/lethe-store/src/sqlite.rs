@@ -120,5 +120,6 @@ include!("shared/admin.rs");
 include!("shared/ingest.rs");
 include!("shared/import.rs");
 include!("shared/requests.rs");
+include!("shared/erase.rs");
 include!("shared/jobs.rs");
 include!("shared/notifications.rs");

@@ -204,8 +204,8 @@ impl Lethe {
         let next = items.last().map_or(cursor, |i| i.position + 1);
         match self.store.erase_batch(site.as_str(), job.request_id, &plan).await? {
             BatchResult::Fenced => Ok(Step::Stop),
-            // Verification drains the outbox next anyway.
-            BatchResult::Committed(_) if mode.synchronous => Ok(Step::Erase(next)),
+            // Nothing queued, or verification drains the outbox next anyway.
+            BatchResult::Committed(counts) if counts.files == 0 || mode.synchronous => Ok(Step::Erase(next)),
             BatchResult::Committed(_) => {
                 self.drain_blob_deletions(Some(site)).await?;
                 Ok(Step::Erase(next))

@@ -1,0 +1,95 @@
+//! The report sections of the erasure-engine benchmarks.
+
+use crate::erase::EraseResult;
+use crate::report::{mib, or_unrecorded, thousands, verdict};
+use crate::subject::SubjectResult;
+use std::fmt::Write;
+
+fn provenance(text: &mut String, machine: &str, build: &str, date: &str, command: &str) -> anyhow::Result<()> {
+    writeln!(text, "| | |\n|---|---|")?;
+    writeln!(text, "| Machine | {machine} |")?;
+    writeln!(text, "| lethe build | {} |", or_unrecorded(build))?;
+    writeln!(text, "| Date | {date} |")?;
+    writeln!(
+        text,
+        "| Reproduce | `cargo build --release -p lethe-cli && cargo run --release -p lethe-bench -- {command}` |\n"
+    )?;
+    Ok(())
+}
+
+/// Erasure throughput against plain `DELETE` batches.
+pub fn erase_section(text: &mut String, r: &EraseResult) -> anyhow::Result<()> {
+    let share = r.lethe_rows_per_second() / r.baseline_rows_per_second().max(1e-9);
+    writeln!(text, "\n## Erasure throughput\n")?;
+    writeln!(
+        text,
+        "One deletion request for {} closed conversations spread evenly through a store of {} (the import data set), run as a job with `job_batch_size = {}` and `retain_metrics = false`, timed from the job's claim to `completed` (every batch, the blob deletions, verification and the WAL truncation). The baseline deletes the same rows from a copy of the same database with plain `DELETE … WHERE conversation_id IN (…)` statements per table, {} conversations per `BEGIN IMMEDIATE` transaction through one connection with the same pragmas (`secure_delete=ON`), unlinks the same blob files after each commit and truncates the WAL at the end.\n",
+        thousands(r.rows.conversations), thousands(r.store_conversations), r.batch, r.batch
+    )?;
+    provenance(text, &r.machine, &r.build, &r.date, "erase")?;
+    let rows = &r.rows;
+    writeln!(
+        text,
+        "Rows erased: {} ({} conversations, {} messages, {} attributes, {} survey answers, {} files, {} metrics rows, {} data keys).\n",
+        thousands(rows.total()), thousands(rows.conversations), thousands(rows.messages), thousands(rows.attributes),
+        thousands(rows.survey_answers), thousands(rows.files), thousands(rows.metrics), thousands(rows.data_keys)
+    )?;
+    writeln!(text, "| Side | Seconds | Rows/s |\n|---|---|---|")?;
+    writeln!(
+        text,
+        "| lethe job | {:.1} | {} |",
+        r.lethe_seconds,
+        thousands(r.lethe_rows_per_second() as u64)
+    )?;
+    writeln!(
+        text,
+        "| plain DELETE | {:.1} | {} |",
+        r.baseline_seconds,
+        thousands(r.baseline_rows_per_second() as u64)
+    )?;
+    writeln!(
+        text,
+        "\nlethe / plain DELETE: **{:.0} %** (requirement ≥ 70 %: {}). The job's own counters: `{}`. Server RSS {:.1} MiB before the request, at most {:.1} MiB while the job ran.",
+        share * 100.0,
+        verdict(share >= 0.7),
+        r.job["erased"],
+        mib(r.rss_before.rss_kib),
+        mib(r.rss_peak_during.rss_kib)
+    )?;
+    Ok(())
+}
+
+/// One person's erasure, final to completed.
+pub fn subject_section(text: &mut String, r: &SubjectResult) -> anyhow::Result<()> {
+    let (lethe, raw) = (SubjectResult::median(&r.lethe_ms), SubjectResult::median(&r.raw_ms));
+    let bound = 2.0 * raw + 20.0;
+    writeln!(text, "\n## One person's erasure, end to end\n")?;
+    writeln!(
+        text,
+        "{} people, one after another, each a consumer with {} closed conversations ({} messages and one free-text survey answer each). lethe: `POST …/deletion-requests {{consumer_ids: [id], include_conversations: true}}` on an account with no grace period, timed from the request's `finalized` entry to its `completed` entry in its own timeline (the job: erasure, verification, WAL truncation). Raw: one `BEGIN IMMEDIATE` transaction deleting the same rows (conversations and their messages, attributes, survey answers, metrics and keys; the consumer's profile, lookups and key) with plain statements on a copy of the same database.\n",
+        r.subjects, r.conversations_each, r.messages_each
+    )?;
+    provenance(text, &r.machine, &r.build, &r.date, "subject")?;
+    let total = |v: &[f64]| v.iter().sum::<f64>() / 1000.0;
+    writeln!(text, "| Side | Median ms | Max ms | All people, s |\n|---|---|---|---|")?;
+    for (name, values) in [
+        ("lethe, final → completed", &r.lethe_ms),
+        ("one raw transaction", &r.raw_ms),
+    ] {
+        let max = values.iter().copied().fold(0.0, f64::max);
+        writeln!(
+            text,
+            "| {name} | {:.1} | {max:.1} | {:.2} |",
+            SubjectResult::median(values),
+            total(values)
+        )?;
+    }
+    writeln!(
+        text,
+        "\nMedian {lethe:.1} ms against a bound of 2 × {raw:.1} + 20 = {bound:.1} ms: {}; {} of {} people within their own bound.",
+        verdict(lethe <= bound),
+        r.within_bound(),
+        r.subjects
+    )?;
+    Ok(())
+}
