@@ -88,7 +88,7 @@ pub async fn run(common: &Common, args: &EraseArgs) -> anyhow::Result<EraseResul
     let store_conversations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
         .fetch_one(&pool)
         .await?;
-    let ids = pick_targets(&pool, args.conversations, store_conversations as u64).await?;
+    let ids = pick_targets(&pool, args.erase).await?;
     let rows = count_rows(&pool, &ids).await?;
     eprintln!(
         "lethe-bench: erasing {} conversations ({} rows) from {store_conversations} …",
@@ -125,11 +125,16 @@ pub async fn run(common: &Common, args: &EraseArgs) -> anyhow::Result<EraseResul
 }
 
 /// Closed conversations spread evenly through the store (a job skips open ones).
-async fn pick_targets(pool: &SqlitePool, wanted: usize, total: u64) -> anyhow::Result<Vec<String>> {
-    let step = (total / wanted.max(1) as u64).max(1) as i64;
+pub(crate) async fn pick_targets(pool: &SqlitePool, wanted: usize) -> anyhow::Result<Vec<String>> {
+    let closed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM conversations WHERE account_id = $1 AND status = 'closed'")
+            .bind(ACCOUNT)
+            .fetch_one(pool)
+            .await?;
+    let step = (closed / wanted.max(1) as i64).max(1);
     Ok(sqlx::query_scalar(
-        "SELECT conversation_id FROM conversations WHERE account_id = $1 AND status = 'closed' \
-         AND rowid % $2 = 0 ORDER BY rowid LIMIT $3",
+        "SELECT conversation_id FROM (SELECT conversation_id, row_number() OVER (ORDER BY rowid) AS n \
+         FROM conversations WHERE account_id = $1 AND status = 'closed') WHERE n % $2 = 0 LIMIT $3",
     )
     .bind(ACCOUNT)
     .bind(step)

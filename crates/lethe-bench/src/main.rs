@@ -6,6 +6,7 @@
 //! * `rss`: the resident memory of an idle `lethe serve`, before and after load;
 //! * `intercom`: synchronous conversation deletes against raw-SQL deletes;
 //! * `erase`: erasure-job throughput against plain `DELETE` batches;
+//! * `online`: search and ingest latency and memory while an erasure job runs;
 //! * `subject`: one person's erasure, final to completed, against one raw transaction;
 //! * `all`: the three first in one go (one server session serves both `search` and `rss`).
 //!
@@ -21,6 +22,7 @@ mod intercom;
 mod lethe;
 mod load;
 mod machine;
+mod online;
 mod raw;
 mod report;
 mod report_erasure;
@@ -81,6 +83,8 @@ enum Command {
     Erase(EraseArgs),
     /// One person's erasure, final to completed, against one raw-SQL transaction.
     Subject(SubjectArgs),
+    /// Search and ingest latency and server memory while an erasure job runs.
+    Online(OnlineArgs),
     /// `import`, then one server session measuring search and RSS.
     All {
         #[command(flatten)]
@@ -120,10 +124,27 @@ pub struct IntercomArgs {
 pub struct EraseArgs {
     /// Conversations to erase, spread through the store.
     #[arg(long, default_value_t = 100_000)]
-    pub conversations: usize,
+    pub erase: usize,
     /// Conversations per transaction, for the job (`job_batch_size`) and the baseline.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 50)]
     pub batch: usize,
+}
+
+/// Options of the online-traffic benchmark.
+#[derive(Debug, Args, Clone)]
+pub struct OnlineArgs {
+    /// Conversations the job erases, spread through the store.
+    #[arg(long, default_value_t = 100_000)]
+    pub erase: usize,
+    /// Closed-loop consumer-search connections.
+    #[arg(long, default_value_t = 4)]
+    pub search_connections: usize,
+    /// Closed-loop single-conversation ingest connections.
+    #[arg(long, default_value_t = 2)]
+    pub ingest_connections: usize,
+    /// Seconds of traffic, from the job's start (it must still be running at the end).
+    #[arg(long, default_value_t = 30)]
+    pub duration: u64,
 }
 
 /// Options of the end-to-end subject benchmark.
@@ -201,6 +222,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Subject(args) => {
             subject::run(common, &args).await?;
+        }
+        Command::Online(args) => {
+            online::run(common, &args).await?;
         }
         Command::Rss(rss) => {
             session::run(common, &session::Plan::rss(rss)).await?;

@@ -111,6 +111,9 @@ pub fn render(common: &Common) -> anyhow::Result<()> {
     if let Some(r) = load::<crate::erase::EraseResult>(common, "erase")? {
         crate::report_erasure::erase_section(&mut text, &r)?;
     }
+    if let Some(r) = load::<crate::online::OnlineResult>(common, "online")? {
+        crate::report_erasure::online_section(&mut text, &r)?;
+    }
     if let Some(r) = load::<crate::subject::SubjectResult>(common, "subject")? {
         crate::report_erasure::subject_section(&mut text, &r)?;
     }

@@ -1,6 +1,7 @@
 //! The report sections of the erasure-engine benchmarks.
 
 use crate::erase::EraseResult;
+use crate::online::OnlineResult;
 use crate::report::{mib, or_unrecorded, thousands, verdict};
 use crate::subject::SubjectResult;
 use std::fmt::Write;
@@ -90,6 +91,46 @@ pub fn subject_section(text: &mut String, r: &SubjectResult) -> anyhow::Result<(
         verdict(lethe <= bound),
         r.within_bound(),
         r.subjects
+    )?;
+    Ok(())
+}
+
+/// Search and ingest while a job runs, and the server's memory.
+pub fn online_section(text: &mut String, r: &OnlineResult) -> anyhow::Result<()> {
+    let growth_mib = mib(r.rss_peak.rss_kib.saturating_sub(r.rss_before.rss_kib));
+    let met = r.search.p99_ms <= 25.0 && r.ingest.p99_ms <= 50.0 && growth_mib <= 50.0;
+    writeln!(text, "\n## Online traffic during an erasure job\n")?;
+    writeln!(
+        text,
+        "A job erasing {} conversations from a store of {} (as in *Erasure throughput*, default `job_batch_size`) starts; for the next {} s, {} closed-loop connections run LivePerson consumer searches (`limit=50`, random consumers) and {} closed-loop connections ingest new single conversations (five messages, an existing consumer) through `POST /v1/accounts/{{site_id}}/conversations`. The job must still be running when the window ends. RSS is read before the request and every second until the job completes.\n",
+        thousands(r.job_conversations as u64), thousands(r.store_conversations), r.measured_seconds,
+        r.search_connections, r.ingest_connections
+    )?;
+    provenance(text, &r.machine, &r.build, &r.date, "online")?;
+    writeln!(
+        text,
+        "| Traffic | Requests | Req/s | p50 ms | p95 ms | p99 ms | max ms | Errors |\n|---|---|---|---|---|---|---|---|"
+    )?;
+    for (name, s) in [
+        ("consumer search", &r.search),
+        ("single-conversation ingest", &r.ingest),
+    ] {
+        writeln!(
+            text,
+            "| {name} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+            s.requests, s.requests_per_second, s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms, s.errors
+        )?;
+    }
+    writeln!(
+        text,
+        "\nThe job had done {} of {} items when the window ended and completed after {:.1} s. RSS {:.1} MiB before, at most {:.1} MiB during the job (growth {:.1} MiB). Requirement (search p99 ≤ 25 ms, ingest p99 ≤ 50 ms, RSS growth ≤ 50 MB): {}.",
+        r.job_items_done_at_end,
+        r.job_items_total,
+        r.job_seconds,
+        mib(r.rss_before.rss_kib),
+        mib(r.rss_peak.rss_kib),
+        growth_mib,
+        verdict(met)
     )?;
     Ok(())
 }

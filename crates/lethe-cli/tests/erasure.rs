@@ -303,6 +303,7 @@ async fn a_runner_whose_lease_was_taken_commits_nothing(app: TestApp) {
             metrics_id: "x".into(),
             mask: None,
         }],
+        blobs_deleted: Vec::new(),
     };
     let id = created["id"].as_i64().unwrap();
     assert_eq!(

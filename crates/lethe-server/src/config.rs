@@ -88,7 +88,7 @@ impl Default for Config {
             promotion_interval_seconds: 30,
             runner_enabled: true,
             runner_poll_ms: 1_000,
-            job_batch_size: 20,
+            job_batch_size: 50,
             job_lease_seconds: 30,
             job_max_attempts: 5,
             job_retry_base_ms: 1_000,

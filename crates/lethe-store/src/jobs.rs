@@ -101,6 +101,8 @@ pub struct BatchPlan {
     pub now: Millis,
     pub lease_until: Millis,
     pub items: Vec<ItemErasure>,
+    /// Outbox records of blobs already deleted, removed in this batch's transaction.
+    pub blobs_deleted: Vec<i64>,
 }
 
 /// What a batch removed, and each item's outcome.
@@ -114,6 +116,8 @@ pub struct BatchCounts {
     pub consumers: i64,
     pub metrics: i64,
     pub outcomes: Vec<(i64, &'static str)>,
+    /// The blob deletions this batch queued, for the runner to carry out at once.
+    pub queued_blobs: Vec<BlobDeletion>,
 }
 
 /// A batch either committed whole or not at all because another runner holds the job.

@@ -428,13 +428,14 @@ fn ids(field: &str, value: &Value, limits: TargetLimits) -> DomainResult<Vec<Str
         ));
     }
     let mut out: Vec<String> = Vec::with_capacity(list.len());
+    // Repeats are dropped in first-seen order; a set keeps that linear for long lists.
+    let mut seen = std::collections::HashSet::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {
-        let at = format!("{field}[{i}]");
         let Value::String(id) = item else {
-            return Err(DomainError::invalid(at, "must be a string"));
+            return Err(DomainError::invalid(format!("{field}[{i}]"), "must be a string"));
         };
-        check_opaque(&at, id)?;
-        if !out.contains(id) {
+        check_opaque(&format!("{field}[{i}]"), id)?;
+        if seen.insert(id.as_str()) {
             out.push(id.clone());
         }
     }

@@ -103,13 +103,12 @@ impl Lethe {
                 } else {
                     "conversation"
                 };
+                let by_id: std::collections::HashMap<&str, &ConversationStats> =
+                    stats.iter().map(|s| (s.conversation_id.as_str(), s)).collect();
                 for id in ids {
                     // An id of the other kind is not what the caller named: not found.
-                    match stats
-                        .iter()
-                        .find(|s| &s.conversation_id == id && s.kind == wanted.as_str())
-                    {
-                        Some(s) => preview.add_conversations(std::slice::from_ref(s)),
+                    match by_id.get(id.as_str()).filter(|s| s.kind == wanted.as_str()) {
+                        Some(s) => preview.add_conversations(std::slice::from_ref(*s)),
                         None => preview.items.push(PreviewItem {
                             kind,
                             id: id.clone(),
@@ -123,8 +122,9 @@ impl Lethe {
                 include_conversations,
             } => {
                 let found = self.store.existing_consumers(account, ids).await?;
+                let found_set: std::collections::HashSet<&String> = found.iter().collect();
                 for id in ids {
-                    let exists = found.contains(id);
+                    let exists = found_set.contains(id);
                     preview.counts.consumers += i64::from(exists);
                     preview.items.push(PreviewItem {
                         kind: "consumer",
@@ -190,8 +190,9 @@ impl Lethe {
     /// Conversation stats in the order of `ids`.
     async fn ordered_stats(&self, account: &str, ids: &[String]) -> ServiceResult<Vec<ConversationStats>> {
         let mut stats = self.store.conversation_stats(account, ids).await?;
-        let position = |id: &str| ids.iter().position(|x| x == id).unwrap_or(usize::MAX);
-        stats.sort_by_key(|s| position(&s.conversation_id));
+        let positions: std::collections::HashMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        stats.sort_by_key(|s| positions.get(s.conversation_id.as_str()).copied().unwrap_or(usize::MAX));
         Ok(stats)
     }
 

@@ -5,10 +5,10 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::Lethe;
 use lethe_domain::deletion::{RequestStatus, HASHED_PREFIX};
 use lethe_domain::settings::{ErasureMode, ExecutionWindow};
-use lethe_domain::SiteId;
+use lethe_domain::{Millis, SiteId};
 use lethe_store::{
-    BatchPlan, BatchResult, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft, RequestChange, RequestItem,
-    RequestUpdates,
+    BatchPlan, BatchResult, BlobDeletion, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft, RequestChange,
+    RequestItem, RequestUpdates,
 };
 use serde_json::json;
 
@@ -30,7 +30,7 @@ pub struct EngineSettings {
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
-            batch_size: 20,
+            batch_size: 50,
             lease_ms: 30_000,
             max_attempts: 5,
             retry_base_ms: 1_000,
@@ -41,6 +41,9 @@ impl Default for EngineSettings {
 
 /// How long a job waits before looking again (blob store lagging, WAL busy).
 const RECHECK_MS: i64 = 1_000;
+
+/// How long a running job trusts the execution window it read from the settings.
+const WINDOW_REREAD_MS: i64 = 1_000;
 
 /// How one run of a job differs from a scheduled one.
 #[derive(Debug, Clone, Copy, Default)]
@@ -88,13 +91,16 @@ impl Lethe {
 
     pub(crate) async fn run_job(&self, job: &JobRecord, mode: RunMode) -> ServiceResult<()> {
         let site = SiteId::parse(job.account_id.clone())?;
+        let mut window = None;
         // A synchronous job is created running; a scheduled one starts here.
         if !mode.synchronous {
-            if self.paused_by_window(&site, job, &job.phase).await? {
+            if self.paused_by_window(&site, job, &job.phase, &mut window).await? {
                 return Ok(());
             }
             self.log_started(&site, job).await?;
         }
+        // Blobs deleted whose outbox records leave with the next transaction.
+        let mut blobs_gone = Vec::new();
         let mut step = match job.phase.as_str() {
             "erasing" => Step::Erase(job.cursor),
             "verifying" => Step::Verify,
@@ -106,12 +112,12 @@ impl Lethe {
                 Step::Verify => "verifying",
                 Step::Stop => return Ok(()),
             };
-            if !mode.synchronous && self.paused_by_window(&site, job, phase).await? {
+            if !mode.synchronous && self.paused_by_window(&site, job, phase, &mut window).await? {
                 return Ok(());
             }
             step = match step {
-                Step::Erase(cursor) => self.erase_next_batch(&site, job, cursor, mode).await?,
-                _ => self.verify_and_finish(&site, job, mode).await?,
+                Step::Erase(cursor) => self.erase_next_batch(&site, job, cursor, mode, &mut blobs_gone).await?,
+                _ => self.verify_and_finish(&site, job, mode, &mut blobs_gone).await?,
             };
         }
     }
@@ -136,14 +142,28 @@ impl Lethe {
 
     /// Outside the account's execution window a job pauses (at a batch boundary) until
     /// the window opens; waiting costs no attempt.
-    async fn paused_by_window(&self, site: &SiteId, job: &JobRecord, phase: &str) -> ServiceResult<bool> {
-        let window = ExecutionWindow::parse(&self.account_settings(site).await?.execution_window)?;
+    async fn paused_by_window(
+        &self,
+        site: &SiteId,
+        job: &JobRecord,
+        phase: &str,
+        known: &mut Option<(Millis, ExecutionWindow)>,
+    ) -> ServiceResult<bool> {
         let now = self.now();
-        if window.is_open(now) {
+        // The setting is read again at most every WINDOW_REREAD_MS, not before every batch;
+        // whether the window is open is checked every time.
+        let window = match known.take() {
+            Some((read_at, window)) if now - read_at < WINDOW_REREAD_MS => window,
+            _ => ExecutionWindow::parse(&self.account_settings(site).await?.execution_window)?,
+        };
+        let open = window.is_open(now);
+        let next_open = window.next_open(now);
+        *known = Some((now, window));
+        if open {
             return Ok(false);
         }
         self.store
-            .set_job_phase(job.id, job.generation, phase, window.next_open(now), true)
+            .set_job_phase(job.id, job.generation, phase, next_open, true)
             .await?;
         Ok(true)
     }
@@ -154,6 +174,7 @@ impl Lethe {
         job: &JobRecord,
         cursor: i64,
         mode: RunMode,
+        blobs_gone: &mut Vec<i64>,
     ) -> ServiceResult<Step> {
         let items = if cursor < job.total_items {
             self.store
@@ -200,14 +221,18 @@ impl Lethe {
                 .iter()
                 .map(|i| self.item_erasure(site, i, masks.remove(&i.item_id)))
                 .collect(),
+            blobs_deleted: std::mem::take(blobs_gone),
         };
         let next = items.last().map_or(cursor, |i| i.position + 1);
         match self.store.erase_batch(site.as_str(), job.request_id, &plan).await? {
             BatchResult::Fenced => Ok(Step::Stop),
             // Nothing queued, or verification drains the outbox next anyway.
-            BatchResult::Committed(counts) if counts.files == 0 || mode.synchronous => Ok(Step::Erase(next)),
-            BatchResult::Committed(_) => {
-                self.drain_blob_deletions(Some(site)).await?;
+            // Verification deletes them, right after.
+            BatchResult::Committed(_) if mode.synchronous => Ok(Step::Erase(next)),
+            BatchResult::Committed(counts) => {
+                // Deleted now, right after the commit; their records go with the next
+                // transaction. A failure stays queued for verification to retry.
+                *blobs_gone = self.delete_blobs(counts.queued_blobs).await?.0;
                 Ok(Step::Erase(next))
             }
         }
@@ -244,6 +269,12 @@ impl Lethe {
     /// records) and the last failure.
     async fn delete_queued_blobs(&self, site: Option<&SiteId>) -> ServiceResult<(Vec<i64>, Option<String>)> {
         let pending = self.store.pending_blob_deletions(site.map(SiteId::as_str), 500).await?;
+        self.delete_blobs(pending).await
+    }
+
+    /// Deletes these blobs; the outbox ids of those now gone and the last failure (its
+    /// record stays, with the error).
+    async fn delete_blobs(&self, pending: Vec<BlobDeletion>) -> ServiceResult<(Vec<i64>, Option<String>)> {
         let (mut deleted, mut failure) = (Vec::new(), None);
         for blob in pending {
             match self.blobs.delete(&blob.blob_key).await {
@@ -257,7 +288,13 @@ impl Lethe {
         Ok((deleted, failure))
     }
 
-    async fn verify_and_finish(&self, site: &SiteId, job: &JobRecord, mode: RunMode) -> ServiceResult<Step> {
+    async fn verify_and_finish(
+        &self,
+        site: &SiteId,
+        job: &JobRecord,
+        mode: RunMode,
+        blobs_gone: &mut Vec<i64>,
+    ) -> ServiceResult<Step> {
         let now = self.now();
         let wait = |why: &'static str| async move {
             tracing::debug!(job = %job.job_id, why, "job waits before completing");
@@ -267,7 +304,9 @@ impl Lethe {
                 .map(|_| Step::Stop)
         };
         // Their outbox records go in the finishing transaction.
-        let (blobs_deleted, failure) = self.delete_queued_blobs(Some(site)).await?;
+        let (deleted, failure) = self.delete_queued_blobs(Some(site)).await?;
+        blobs_gone.extend(deleted);
+        let blobs_deleted = std::mem::take(blobs_gone);
         if let Some(error) = failure {
             self.store.blob_deletions_done(&blobs_deleted).await?;
             // A failed attempt, retried with backoff: the blob store may be down for long.

@@ -105,17 +105,16 @@ async fn queue_blob_deletions(tx: &mut Tx, account: &str, ids: &[String], now: i
     let files: Vec<(String, i64)> = query.build_query_as().fetch_all(&mut **tx).await?;
     counts.files += files.len() as i64;
     counts.bytes += files.iter().map(|(_, size)| size).sum::<i64>();
-    insert_rows(
-        tx,
-        "INSERT INTO blob_deletions (account_id, blob_key, created_at) ",
-        "",
-        3,
-        &files,
-        |row, (blob_key, _)| {
+    for chunk in files.chunks(MAX_BINDS / 3) {
+        let mut insert = QueryBuilder::<Db>::new("INSERT INTO blob_deletions (account_id, blob_key, created_at) ");
+        insert.push_values(chunk, |mut row, (blob_key, _)| {
             row.push_bind(account).push_bind(blob_key.as_str()).push_bind(now);
-        },
-    )
-    .await
+        });
+        insert.push(" RETURNING id, account_id, blob_key");
+        let queued: Vec<BlobDeletion> = insert.build_query_as().fetch_all(&mut **tx).await?;
+        counts.queued_blobs.extend(queued);
+    }
+    Ok(())
 }
 
 /// Writes a masked conversation's structure back under its fresh key, which replaces

@@ -112,17 +112,15 @@ impl JobStore for Backend {
 
     async fn erase_batch(&self, account: &str, request_id: i64, plan: &BatchPlan) -> Res<BatchResult> {
         let mut tx = self.begin_write().await?;
-        if !hold(&mut tx, plan.job, plan.generation).await? {
-            return Ok(BatchResult::Fenced);
-        }
+        delete_blob_records(&mut tx, &plan.blobs_deleted).await?;
         let counts = erase_items(&mut tx, account, request_id, plan).await?;
         let next = plan.items.last().map_or(0, |i| i.position + 1);
-        sqlx::query(
+        let held = sqlx::query(
             "UPDATE jobs SET cursor = $2, batches = batches + 1, lease_until = $3, last_batch_at = $4, \
              erased_conversations = erased_conversations + $5, erased_messages = erased_messages + $6, \
              erased_files = erased_files + $7, erased_bytes = erased_bytes + $8, \
              erased_survey_answers = erased_survey_answers + $9, erased_consumers = erased_consumers + $10, \
-             erased_metrics = erased_metrics + $11 WHERE id = $1",
+             erased_metrics = erased_metrics + $11 WHERE id = $1 AND generation = $12",
         )
         .bind(plan.job)
         .bind(next)
@@ -135,8 +133,15 @@ impl JobStore for Backend {
         .bind(counts.survey_answers)
         .bind(counts.consumers)
         .bind(counts.metrics)
+        .bind(plan.generation)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        // The fence: another runner's claim raised the generation, so this batch rolls
+        // back whole (the row lock taken here orders it against that claim).
+        if held == 0 {
+            return Ok(BatchResult::Fenced);
+        }
         tx.commit().await?;
         Ok(BatchResult::Committed(counts))
     }

@@ -180,13 +180,26 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
             .execute(&mut **tx)
             .await?;
     }
-    for (position, hashed) in &u.hashed_items {
-        sqlx::query("UPDATE request_items SET item_id = $3 WHERE request_id = $1 AND position = $2")
-            .bind(current.id)
-            .bind(position)
-            .bind(hashed)
-            .execute(&mut **tx)
-            .await?;
+    // One statement per 500 items: a finished job may hash a hundred thousand.
+    for chunk in u.hashed_items.chunks(500) {
+        let mut query = QueryBuilder::<Db>::new("UPDATE request_items SET item_id = CASE position");
+        for (position, hashed) in chunk {
+            query
+                .push(" WHEN ")
+                .push_bind(*position)
+                .push(" THEN ")
+                .push_bind(hashed.as_str());
+        }
+        query
+            .push(" ELSE item_id END WHERE request_id = ")
+            .push_bind(current.id)
+            .push(" AND position IN (");
+        let mut list = query.separated(", ");
+        for (position, _) in chunk {
+            list.push_bind(*position);
+        }
+        list.push_unseparated(")");
+        query.build().execute(&mut **tx).await?;
     }
     for (position, outcome) in &u.outcomes {
         sqlx::query("UPDATE request_items SET outcome = $3 WHERE request_id = $1 AND position = $2")
