@@ -30,7 +30,10 @@ pub struct OnlineResult {
     pub job_items_done_at_end: i64,
     pub job_items_total: i64,
     pub job_seconds: f64,
+    /// Before the request was created (which holds every listed id for a moment).
     pub rss_before: Memory,
+    /// Once the request was created and its job started: the runner's starting point.
+    pub rss_job_start: Memory,
     pub rss_peak: Memory,
     pub build: String,
     pub date: String,
@@ -68,6 +71,7 @@ pub async fn run(common: &Common, args: &OnlineArgs) -> anyhow::Result<OnlineRes
         .await?;
     let rss_before = server.memory()?;
     let request = api.create_request(&json!({"conversation_ids": ids})).await?;
+    let rss_job_start = server.memory()?;
     eprintln!(
         "lethe-bench: job of {} conversations running; measuring traffic for {} s …",
         ids.len(),
@@ -94,9 +98,24 @@ pub async fn run(common: &Common, args: &OnlineArgs) -> anyhow::Result<OnlineRes
         args.duration,
         consumers.clone(),
     );
-    let (search, ingest) = tokio::join!(crate::load::run(&search, &load, consumers, common.seed), ingest);
+    let sampler = async {
+        let mut peak = rss_job_start;
+        for _ in 0..args.duration {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Ok(now) = server.memory() {
+                if now.rss_kib > peak.rss_kib {
+                    peak = now;
+                }
+            }
+        }
+        peak
+    };
+    let (search, ingest, mut rss_peak) = tokio::join!(
+        crate::load::run(&search, &load, consumers, common.seed),
+        ingest,
+        sampler
+    );
     let at_end = api.request(request).await?;
-    let mut rss_peak = server.memory()?;
     let finished = loop {
         let now = server.memory()?;
         if now.rss_kib > rss_peak.rss_kib {
@@ -129,6 +148,7 @@ pub async fn run(common: &Common, args: &OnlineArgs) -> anyhow::Result<OnlineRes
         job_items_total: at_end["job"]["items_total"].as_i64().unwrap_or(0),
         job_seconds,
         rss_before,
+        rss_job_start,
         rss_peak,
         build: crate::lethe::build_identity(common),
         date: crate::machine::now(),
@@ -138,7 +158,7 @@ pub async fn run(common: &Common, args: &OnlineArgs) -> anyhow::Result<OnlineRes
         "lethe-bench: during the job: search p99 {:.1} ms, ingest p99 {:.1} ms; RSS {:.0} → {:.0} MiB; job done at {}/{} when the window ended",
         result.search.p99_ms,
         result.ingest.p99_ms,
-        result.rss_before.rss_kib as f64 / 1024.0,
+        result.rss_job_start.rss_kib as f64 / 1024.0,
         result.rss_peak.rss_kib as f64 / 1024.0,
         result.job_items_done_at_end,
         result.job_items_total

@@ -197,6 +197,8 @@ pub trait RequestStore: Send + Sync + 'static {
     async fn request_items_from(&self, account: &str, id: i64, from: i64, limit: i64) -> StoreResult<Vec<RequestItem>>;
     /// Applies a guarded change, its items and its change-log entry in one transaction.
     async fn change_request(&self, account: &str, id: i64, change: &RequestChange) -> StoreResult<ChangeOutcome>;
+    /// Replaces some of a request's item ids by their keyed hashes (`(position, hash)`).
+    async fn hash_items(&self, account: &str, id: i64, hashed: &[(i64, String)]) -> StoreResult<()>;
     /// Creates a request and applies its first change in one transaction, without quota
     /// or idempotency: a synchronous delete is created final with its job already
     /// claimed. Returns the request and its job.

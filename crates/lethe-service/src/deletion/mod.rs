@@ -4,6 +4,7 @@
 mod changelog;
 mod checkpointer;
 mod create;
+mod finish;
 mod intercom;
 mod koreai;
 mod lifecycle;

@@ -3,12 +3,11 @@
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::Lethe;
-use lethe_domain::deletion::{RequestStatus, HASHED_PREFIX};
+use lethe_domain::deletion::RequestStatus;
 use lethe_domain::settings::{ErasureMode, ExecutionWindow};
 use lethe_domain::{Millis, SiteId};
 use lethe_store::{
-    BatchPlan, BatchResult, BlobDeletion, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft, RequestChange,
-    RequestItem, RequestUpdates,
+    BatchPlan, BatchResult, BlobDeletion, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft, RequestItem,
 };
 use serde_json::json;
 
@@ -39,9 +38,6 @@ impl Default for EngineSettings {
     }
 }
 
-/// How long a job waits before looking again (blob store lagging, WAL busy).
-const RECHECK_MS: i64 = 1_000;
-
 /// How long a running job trusts the execution window it read from the settings.
 const WINDOW_REREAD_MS: i64 = 1_000;
 
@@ -58,7 +54,7 @@ pub(crate) struct RunMode {
 
 /// Where a job goes next. Only its own fenced runner moves a job, so the runner keeps
 /// the phase and cursor itself instead of reading them back after every step.
-enum Step {
+pub(super) enum Step {
     /// The job is done, waiting, or another runner took it over.
     Stop,
     /// Erase the batch starting at this item position.
@@ -267,7 +263,7 @@ impl Lethe {
 
     /// Deletes queued blobs; the outbox ids of those now gone (the caller removes the
     /// records) and the last failure.
-    async fn delete_queued_blobs(&self, site: Option<&SiteId>) -> ServiceResult<(Vec<i64>, Option<String>)> {
+    pub(super) async fn delete_queued_blobs(&self, site: Option<&SiteId>) -> ServiceResult<(Vec<i64>, Option<String>)> {
         let pending = self.store.pending_blob_deletions(site.map(SiteId::as_str), 500).await?;
         self.delete_blobs(pending).await
     }
@@ -286,247 +282,6 @@ impl Lethe {
             }
         }
         Ok((deleted, failure))
-    }
-
-    async fn verify_and_finish(
-        &self,
-        site: &SiteId,
-        job: &JobRecord,
-        mode: RunMode,
-        blobs_gone: &mut Vec<i64>,
-    ) -> ServiceResult<Step> {
-        let now = self.now();
-        let wait = |why: &'static str| async move {
-            tracing::debug!(job = %job.job_id, why, "job waits before completing");
-            self.store
-                .set_job_phase(job.id, job.generation, "verifying", now + RECHECK_MS, true)
-                .await
-                .map(|_| Step::Stop)
-        };
-        // Their outbox records go in the finishing transaction.
-        let (deleted, failure) = self.delete_queued_blobs(Some(site)).await?;
-        blobs_gone.extend(deleted);
-        let blobs_deleted = std::mem::take(blobs_gone);
-        if let Some(error) = failure {
-            self.store.blob_deletions_done(&blobs_deleted).await?;
-            // A failed attempt, retried with backoff: the blob store may be down for long.
-            return Err(ServiceError::Unavailable(format!(
-                "the blob store refused a deletion: {error}"
-            )));
-        }
-        let items = self.store.request_items(site.as_str(), job.request_id).await?;
-        let erased = |consumer: bool| -> Vec<String> {
-            items
-                .iter()
-                .filter(|i| i.outcome.as_deref() == Some("erased") && (i.item_kind == "consumer") == consumer)
-                .map(|i| i.item_id.clone())
-                .collect()
-        };
-        let (conversations, consumers) = (erased(false), erased(true));
-        let left = if let Some(marker) = mask_marker(job, mode) {
-            self.verify_masked(site, &conversations, marker).await?;
-            self.store.remaining(site.as_str(), &[], &consumers).await?
-        } else {
-            self.store.remaining(site.as_str(), &conversations, &consumers).await?
-        };
-        if left > 0 {
-            return Err(ServiceError::Internal(format!(
-                "verification found {left} rows or keys left"
-            )));
-        }
-        // What is left of the request itself loses its ids before the WAL is truncated,
-        // so no page written after the truncation holds one. A synchronous delete hashes
-        // in its finishing transaction: its truncation comes later anyway.
-        if !mode.synchronous {
-            self.hash_request_remains(site, job.request_id, &items).await?;
-        }
-        if mode.synchronous {
-            self.checkpoint_soon(site, job.request_id);
-        } else if self.store.backend() == "sqlite" {
-            let last_batch = self
-                .store
-                .job_for_request(site.as_str(), job.request_id)
-                .await?
-                .and_then(|j| j.last_batch_at)
-                .unwrap_or(0);
-            if !self.wal_truncated_since(last_batch).await? {
-                return Ok(wait("the WAL could not be truncated yet").await?);
-            }
-        } else if self.engine.vacuum_after_job {
-            self.store.vacuum_erased().await?;
-        }
-        self.finish(site, job, &items, mode.synchronous, &blobs_deleted).await?;
-        Ok(Step::Stop)
-    }
-
-    /// Replaces the request's target and item ids by keyed hashes and destroys its key.
-    async fn hash_request_remains(&self, site: &SiteId, request_id: i64, items: &[RequestItem]) -> ServiceResult<()> {
-        let updates = self.remains_hashed(site, request_id, items).await?;
-        if updates.hashed_target.is_none() && updates.hashed_items.is_empty() {
-            return Ok(());
-        }
-        let change = RequestChange {
-            allowed_from: vec![RequestStatus::Running.as_str().into()],
-            require_unapproved: false,
-            to_status: None,
-            updates,
-            items: Vec::new(),
-            log: system_log(self.now(), "target_hashed", None, json!({})),
-            job: None,
-            notifications: Vec::new(),
-        };
-        self.store.change_request(site.as_str(), request_id, &change).await?;
-        Ok(())
-    }
-
-    /// The updates that hash what is left of a request and destroy its key.
-    async fn remains_hashed(
-        &self,
-        site: &SiteId,
-        request_id: i64,
-        items: &[RequestItem],
-    ) -> ServiceResult<RequestUpdates> {
-        let record = self.request_record(site, request_id).await?;
-        let hashed_target = match &record.sealed_target {
-            Some(sealed) => Some(self.hashed_target(site, &self.open_target(&record, sealed)?)),
-            None => None,
-        };
-        let hashed_items: Vec<(i64, String)> = items
-            .iter()
-            .filter(|i| !i.item_id.starts_with(HASHED_PREFIX))
-            .map(|i| {
-                (
-                    i.position,
-                    format!("{HASHED_PREFIX}{}", self.hash_value(site, &i.item_id)),
-                )
-            })
-            .collect();
-        Ok(RequestUpdates {
-            hashed_target,
-            hashed_items,
-            ..RequestUpdates::default()
-        })
-    }
-
-    async fn finish(
-        &self,
-        site: &SiteId,
-        job: &JobRecord,
-        items: &[RequestItem],
-        hash: bool,
-        blobs_deleted: &[i64],
-    ) -> ServiceResult<()> {
-        let complete = items
-            .iter()
-            .all(|i| matches!(i.outcome.as_deref(), Some("erased") | Some("not_found")));
-        let status = if complete {
-            RequestStatus::Completed
-        } else {
-            RequestStatus::PartiallyCompleted
-        };
-        let counts = self.job_counts(site, job, items).await?;
-        let settings = self.account_settings(site).await?;
-        let log_detail = json!({"job_id": job.job_id, "erased": counts["erased"], "not_found": counts["not_found"],
-                                "skipped_open": counts["skipped_open"], "failed": counts["failed"]});
-        let notifications = self.job_end_notifications(&settings, site, job.request_id, &job.job_id, status, counts);
-        let change = RequestChange {
-            allowed_from: vec![RequestStatus::Running.as_str().into()],
-            require_unapproved: false,
-            to_status: Some(status.as_str().into()),
-            updates: if hash {
-                self.remains_hashed(site, job.request_id, items).await?
-            } else {
-                RequestUpdates::default()
-            },
-            items: Vec::new(),
-            log: system_log(self.now(), status.as_str(), Some(status), log_detail),
-            job: None,
-            notifications,
-        };
-        self.store
-            .finish_job(
-                site.as_str(),
-                job.request_id,
-                (job.id, job.generation),
-                &change,
-                blobs_deleted,
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Counts a failed attempt and schedules a retry with exponential backoff and
-    /// jitter; past the maximum the job and its request are `failed`.
-    async fn record_failure(&self, job: &JobRecord, error: &ServiceError) -> ServiceResult<()> {
-        tracing::warn!(job = %job.job_id, error = %error, "deletion job attempt failed");
-        let attempts = job.attempts + 1;
-        let now = self.now();
-        if attempts < job.max_attempts {
-            let backoff = self.engine.retry_base_ms.saturating_mul(1 << attempts.min(16));
-            let jitter = rand::random::<u64>() % (backoff.max(1) as u64 / 2 + 1);
-            let at = now + backoff + jitter as i64;
-            self.store
-                .job_failed_attempt(job.id, job.generation, &error.to_string(), at)
-                .await?;
-            return Ok(());
-        }
-        self.fail_job(job, &error.to_string()).await
-    }
-
-    /// Ends a job's attempts: the job and its request are `failed` until an operator
-    /// runs it again.
-    async fn fail_job(&self, job: &JobRecord, error: &str) -> ServiceResult<()> {
-        if !self
-            .store
-            .job_failed_attempt(job.id, job.generation, error, i64::MAX)
-            .await?
-        {
-            return Ok(());
-        }
-        self.store
-            .set_job_phase(job.id, job.generation, "failed", i64::MAX, true)
-            .await?;
-        let log = system_log(
-            self.now(),
-            "failed",
-            Some(RequestStatus::Failed),
-            json!({"job_id": job.job_id}),
-        );
-        let site = SiteId::parse(job.account_id.clone())?;
-        let settings = self.account_settings(&site).await?;
-        let items = self.store.request_items(site.as_str(), job.request_id).await?;
-        let counts = self.job_counts(&site, job, &items).await?;
-        let notifications = self.job_end_notifications(
-            &settings,
-            &site,
-            job.request_id,
-            &job.job_id,
-            RequestStatus::Failed,
-            counts,
-        );
-        self.store
-            .log_request_event(&job.account_id, job.request_id, &log, &notifications)
-            .await?;
-        Ok(())
-    }
-
-    /// The counters a notification reports: item outcomes and what was removed.
-    async fn job_counts(
-        &self,
-        site: &SiteId,
-        job: &JobRecord,
-        items: &[RequestItem],
-    ) -> ServiceResult<serde_json::Value> {
-        let count = |o: &str| items.iter().filter(|i| i.outcome.as_deref() == Some(o)).count();
-        let j = self.store.job_for_request(site.as_str(), job.request_id).await?;
-        let j = j.as_ref().unwrap_or(job);
-        Ok(json!({
-            "items": items.len(), "erased": count("erased"), "not_found": count("not_found"),
-            "skipped_open": count("skipped_open"), "failed": count("failed"),
-            "conversations": j.erased_conversations, "messages": j.erased_messages, "files": j.erased_files,
-            "bytes_freed": j.erased_bytes, "survey_answers": j.erased_survey_answers,
-            "consumers": j.erased_consumers, "metrics": j.erased_metrics,
-        }))
     }
 
     /// Operator: makes a request's job due now (a failed one starts over its attempts,
@@ -561,12 +316,12 @@ impl Lethe {
 
 /// The marker when this run masks conversations instead of deleting them (a synchronous
 /// delete always deletes: it is the explicit act of removing a conversation).
-fn mask_marker(job: &JobRecord, mode: RunMode) -> Option<&str> {
+pub(super) fn mask_marker(job: &JobRecord, mode: RunMode) -> Option<&str> {
     let masks = job.erasure_mode == ErasureMode::Mask.as_str() && !mode.synchronous;
     job.mask_marker.as_deref().filter(|_| masks)
 }
 
-fn system_log(at: i64, event: &str, to: Option<RequestStatus>, detail: serde_json::Value) -> LogDraft {
+pub(super) fn system_log(at: i64, event: &str, to: Option<RequestStatus>, detail: serde_json::Value) -> LogDraft {
     LogDraft {
         at,
         actor: "system".into(),

@@ -180,27 +180,7 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
             .execute(&mut **tx)
             .await?;
     }
-    // One statement per 500 items: a finished job may hash a hundred thousand.
-    for chunk in u.hashed_items.chunks(500) {
-        let mut query = QueryBuilder::<Db>::new("UPDATE request_items SET item_id = CASE position");
-        for (position, hashed) in chunk {
-            query
-                .push(" WHEN ")
-                .push_bind(*position)
-                .push(" THEN ")
-                .push_bind(hashed.as_str());
-        }
-        query
-            .push(" ELSE item_id END WHERE request_id = ")
-            .push_bind(current.id)
-            .push(" AND position IN (");
-        let mut list = query.separated(", ");
-        for (position, _) in chunk {
-            list.push_bind(*position);
-        }
-        list.push_unseparated(")");
-        query.build().execute(&mut **tx).await?;
-    }
+    set_hashed_items(tx, current.id, &u.hashed_items).await?;
     for (position, outcome) in &u.outcomes {
         sqlx::query("UPDATE request_items SET outcome = $3 WHERE request_id = $1 AND position = $2")
             .bind(current.id)
@@ -232,6 +212,32 @@ async fn apply_updates(tx: &mut Tx, current: &RequestRecord, change: &RequestCha
 
 /// Creates the job of a request that just became final and moves the request on to
 /// `scheduled`, in the caller's transaction.
+/// Replaces item ids by their hashes, one statement per 500 items (a finished job may
+/// hash a hundred thousand).
+async fn set_hashed_items(tx: &mut Tx, request_id: i64, hashed: &[(i64, String)]) -> Res<()> {
+    for chunk in hashed.chunks(500) {
+        let mut query = QueryBuilder::<Db>::new("UPDATE request_items SET item_id = CASE position");
+        for (position, hashed) in chunk {
+            query
+                .push(" WHEN ")
+                .push_bind(*position)
+                .push(" THEN ")
+                .push_bind(hashed.as_str());
+        }
+        query
+            .push(" ELSE item_id END WHERE request_id = ")
+            .push_bind(request_id)
+            .push(" AND position IN (");
+        let mut list = query.separated(", ");
+        for (position, _) in chunk {
+            list.push_bind(*position);
+        }
+        list.push_unseparated(")");
+        query.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Applies a guarded change inside an open transaction (the caller commits).
 async fn apply_change(tx: &mut Tx, account: &str, id: i64, change: &RequestChange) -> Res<ChangeOutcome> {
     let lock = format!("SELECT id FROM deletion_requests WHERE account_id = $1 AND id = $2{FOR_UPDATE}");
@@ -482,6 +488,17 @@ impl RequestStore for Backend {
             tx.commit().await?;
         }
         Ok(outcome)
+    }
+
+    async fn hash_items(&self, account: &str, id: i64, hashed: &[(i64, String)]) -> Res<()> {
+        let mut tx = self.begin_write().await?;
+        let lock = format!("SELECT id FROM deletion_requests WHERE account_id = $1 AND id = $2{FOR_UPDATE}");
+        let found: Option<i64> = sqlx::query_scalar(&lock).bind(account).bind(id).fetch_optional(&mut *tx).await?;
+        if found.is_some() {
+            set_hashed_items(&mut tx, id, hashed).await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     async fn create_changed_request(
