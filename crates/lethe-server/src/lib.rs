@@ -226,8 +226,11 @@ async fn run_jobs(state: AppState, shutdown: CancellationToken) {
         tracing::warn!(error = %e, "cannot listen for jobs scheduled by other nodes; polling only");
     }
     loop {
-        if let Err(e) = state.lethe.run_due_jobs(&runner).await {
-            tracing::warn!(error = %e, "the job runner hit an error; it retries");
+        match state.lethe.run_due_jobs(&runner).await {
+            // A finished or paused job leaves freed batches in the allocator's arenas.
+            Ok(touched) if touched > 0 => memory::release_free_heap(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the job runner hit an error; it retries"),
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
