@@ -124,10 +124,13 @@ impl Lethe {
     ) -> ServiceResult<()> {
         // A hashed id was verified before it was hashed (a verification that waited for
         // the WAL and runs again).
+        // A hashed id was verified before it was hashed (a verification that waited for
+        // the WAL and runs again).
         let erased = |consumer: bool| -> Vec<String> {
             chunk
                 .iter()
                 .filter(|i| i.outcome.as_deref() == Some("erased") && (i.item_kind == "consumer") == consumer)
+                .filter(|i| !i.item_id.starts_with(HASHED_PREFIX))
                 .filter(|i| !i.item_id.starts_with(HASHED_PREFIX))
                 .map(|i| i.item_id.clone())
                 .collect()
