@@ -135,6 +135,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     tokio::spawn(memory::trim_when_quiet(shutdown.clone()));
     tokio::spawn(work(state.clone(), shutdown.clone()));
+    tokio::spawn(checkpoint_periodically(state.clone(), shutdown.clone()));
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -159,44 +160,30 @@ async fn promote_periodically(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-/// The background work of a node: grace-period promotion, the checkpointer and (unless
-/// disabled) the job runner, until `shutdown`. `lethe serve` runs it beside HTTP;
-/// `lethe worker` alone.
+/// The background work of a node: grace-period promotion and (unless disabled) the job
+/// runner, until `shutdown`. `lethe serve` runs it beside HTTP; `lethe worker` alone.
 pub async fn work(state: AppState, shutdown: CancellationToken) {
     let promoter = promote_periodically(state.clone(), shutdown.clone());
-    let checkpointer = checkpoint_periodically(state.clone(), shutdown.clone());
     if state.config.runner_enabled {
         tokio::join!(
             promoter,
-            checkpointer,
             run_jobs(state.clone(), shutdown.clone()),
             deliver(state, shutdown)
         );
     } else {
-        tokio::join!(promoter, checkpointer);
+        promoter.await;
     }
 }
 
-/// How often the SQLite WAL is copied back into the database, off the writer's path.
-const WAL_COPY_PERIOD: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// The coalesced checkpointer: truncates the SQLite WAL after synchronous deletes, and
-/// copies the WAL back every quarter second so commits (online writes, job batches) do
-/// not pay for checkpoints.
+/// The coalesced checkpointer: truncates the SQLite WAL after synchronous deletes.
 async fn checkpoint_periodically(state: AppState, shutdown: CancellationToken) {
-    let mut truncate = tokio::time::interval(std::time::Duration::from_millis(state.config.checkpoint_interval_ms));
-    let mut copy = tokio::time::interval(WAL_COPY_PERIOD);
+    let period = std::time::Duration::from_millis(state.config.checkpoint_interval_ms);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = truncate.tick() => {
+            _ = tokio::time::sleep(period) => {
                 if let Err(e) = state.lethe.checkpoint_pending().await {
                     tracing::warn!(error = %e, "truncating the WAL failed; it retries");
-                }
-            }
-            _ = copy.tick() => {
-                if let Err(e) = state.lethe.store.copy_wal_back().await {
-                    tracing::warn!(error = %e, "copying the WAL back failed; it retries");
                 }
             }
         }

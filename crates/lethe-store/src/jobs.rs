@@ -194,9 +194,6 @@ pub trait JobStore: Send + Sync + 'static {
     /// SQLite: truncates the WAL; records and returns the time when no frame was busy.
     /// PostgreSQL: `None` (no WAL lethe can truncate).
     async fn checkpoint(&self, now: Millis) -> StoreResult<Option<Millis>>;
-    /// SQLite: copies the WAL back into the database without blocking the writer
-    /// (PASSIVE). PostgreSQL: nothing.
-    async fn copy_wal_back(&self) -> StoreResult<()>;
     /// When the WAL was last truncated clean.
     async fn last_checkpoint(&self) -> StoreResult<Option<Millis>>;
     /// PostgreSQL: vacuums the tables erasure touches. SQLite: nothing.

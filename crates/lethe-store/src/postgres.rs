@@ -42,11 +42,6 @@ impl PgStore {
 
     /// PostgreSQL's WAL is not lethe's to truncate: what it holds is ciphertext whose
     /// keys are destroyed.
-    /// PostgreSQL manages its own WAL.
-    async fn copy_wal_back_now(&self) -> StoreResult<()> {
-        Ok(())
-    }
-
     async fn checkpoint_now(&self, _now: i64) -> StoreResult<Option<i64>> {
         Ok(None)
     }

@@ -36,11 +36,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("secure_delete", "ON")
-            // A running server copies the WAL back from a reader every quarter second
-            // (`copy_wal_back`), off the writer's path; the writer's own checkpoint-on-commit
-            // is only the backstop for commands that run without that loop (`lethe import`).
-            .pragma("wal_autocheckpoint", "10000");
+            .pragma("secure_delete", "ON");
         // All writes go through one connection: SQLite has one writer anyway, and a
         // queue in front of it beats its sleeping busy handler on tail latency.
         let writer = SqlitePoolOptions::new()
@@ -106,15 +102,6 @@ impl SqliteStore {
             .execute(&mut *conn)
             .await?;
         Ok(Some(now))
-    }
-
-    /// Copies committed WAL frames into the database from a reader connection, which
-    /// blocks no writer; the writer then restarts the WAL from its beginning.
-    async fn copy_wal_back_now(&self) -> StoreResult<()> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.reader)
-            .await?;
-        Ok(())
     }
 
     /// One node: the service wakes its runner in-process.

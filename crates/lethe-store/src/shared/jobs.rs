@@ -328,10 +328,6 @@ impl JobStore for Backend {
         self.checkpoint_now(now).await
     }
 
-    async fn copy_wal_back(&self) -> Res<()> {
-        self.copy_wal_back_now().await
-    }
-
     async fn last_checkpoint(&self) -> Res<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT truncated_at FROM checkpoints WHERE id = 1")
             .fetch_optional(self.read_pool())
