@@ -44,6 +44,7 @@ fn created(outcome: WriteOutcome, what: &str) -> ServiceResult<Created> {
 impl Lethe {
     /// Replaces a consumer's record whole.
     pub async fn upsert_consumer(&self, site: &SiteId, id: &ConsumerId, input: &ConsumerInput) -> ServiceResult<()> {
+        self.note_online_write();
         if input.id.as_deref().is_some_and(|body_id| body_id != id.as_str()) {
             return Err(ServiceError::invalid("id", "differs from the id in the path"));
         }
@@ -84,6 +85,7 @@ impl Lethe {
 
     /// Creates a conversation (with any inline content); an identical repeat is a no-op.
     pub async fn create_conversation(&self, site: &SiteId, input: &ConversationInput) -> ServiceResult<Created> {
+        self.note_online_write();
         input.to_domain(site)?;
         self.require_account(site).await?;
         let line = crate::wire::ImportLine::Conversation(Box::new(input.clone()));
@@ -122,6 +124,7 @@ impl Lethe {
         id: &ConversationId,
         input: &MessageInput,
     ) -> ServiceResult<Created> {
+        self.note_online_write();
         let message = input.to_domain()?;
         let (_, key) = self.conversation_key(site, id).await?;
         let write = self.seal_message(site, &key, input, &message);
@@ -161,6 +164,7 @@ impl Lethe {
     /// Stores a hosted file for an open conversation: bytes sealed into the blob store,
     /// then the row. A refused row removes the blob again.
     pub async fn add_file(&self, site: &SiteId, id: &ConversationId, file: NewFile) -> ServiceResult<FileView> {
+        self.note_online_write();
         let (_, key) = self.conversation_key(site, id).await?;
         let record = self.seal_file(site, id, &key, &file);
         let sealed = key.seal(&file_context(file.id.as_str()), &file.bytes);
@@ -241,6 +245,7 @@ impl Lethe {
 
     /// Records a survey's answers; free text is sealed, choices stay reporting data.
     pub async fn add_survey(&self, site: &SiteId, id: &ConversationId, input: &SurveyInput) -> ServiceResult<()> {
+        self.note_online_write();
         let survey = input.to_domain()?;
         let (_, key) = self.conversation_key(site, id).await?;
         let answers = seal_survey(&key, &survey);
@@ -264,6 +269,7 @@ impl Lethe {
         id: &ConversationId,
         input: &CloseInput,
     ) -> ServiceResult<()> {
+        self.note_online_write();
         let closing = input.to_domain()?;
         let Some(record) = self.store.conversation(site.as_str(), id.as_str()).await? else {
             return Err(self.missing_conversation(site, id).await);

@@ -43,6 +43,9 @@ pub struct Lethe {
     pending_checkpoints: Arc<std::sync::Mutex<Vec<(String, i64)>>>,
     /// One WAL truncation at a time: callers waiting behind it are served by its result.
     checkpoint_turn: Arc<tokio::sync::Mutex<()>>,
+    /// When the last online write (ingest) began, in clock milliseconds: the job runner
+    /// keeps its batches small while online writes are arriving.
+    last_online_write: Arc<std::sync::atomic::AtomicI64>,
     /// Accounts seen to exist. Accounts are never deleted, so a positive answer can be
     /// remembered and saves a query on every request.
     known_accounts: Arc<RwLock<HashSet<String>>>,
@@ -62,6 +65,7 @@ impl Lethe {
             pending_checkpoints: Arc::default(),
             checkpoint_turn: Arc::default(),
             known_accounts: Arc::default(),
+            last_online_write: Arc::default(),
         }
     }
 
@@ -79,5 +83,16 @@ impl Lethe {
 
     fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Notes that an online write is starting.
+    fn note_online_write(&self) {
+        self.last_online_write
+            .store(self.now(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether an online write began within the last `ms` milliseconds.
+    fn online_writes_within(&self, ms: i64) -> bool {
+        self.now() - self.last_online_write.load(std::sync::atomic::Ordering::Relaxed) < ms
     }
 }

@@ -38,6 +38,12 @@ impl Default for EngineSettings {
     }
 }
 
+/// Items per batch while online writes are arriving (at most `batch_size`).
+const BATCH_UNDER_ONLINE_WRITES: usize = 10;
+
+/// How recent an online write makes the runner keep its batches short.
+const ONLINE_WRITE_WINDOW_MS: i64 = 1_000;
+
 /// How long a running job trusts the execution window it read from the settings.
 const WINDOW_REREAD_MS: i64 = 1_000;
 
@@ -172,9 +178,15 @@ impl Lethe {
         mode: RunMode,
         blobs_gone: &mut Vec<i64>,
     ) -> ServiceResult<Step> {
+        // While online writes arrive, short batches: each waits behind at most one.
+        let size = if self.online_writes_within(ONLINE_WRITE_WINDOW_MS) {
+            self.engine.batch_size.min(BATCH_UNDER_ONLINE_WRITES)
+        } else {
+            self.engine.batch_size
+        };
         let items = if cursor < job.total_items {
             self.store
-                .request_items_from(site.as_str(), job.request_id, cursor, self.engine.batch_size as i64)
+                .request_items_from(site.as_str(), job.request_id, cursor, size as i64)
                 .await?
         } else {
             Vec::new()
