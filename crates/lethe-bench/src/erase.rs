@@ -54,6 +54,8 @@ pub struct EraseResult {
     /// The job's own counters, as `GET …/deletion-requests/{id}` shows them.
     pub job: serde_json::Value,
     pub rss_before: Memory,
+    /// Once the request was created and its job started: the runner's starting point.
+    pub rss_job_start: Memory,
     pub rss_peak_during: Memory,
     pub build: String,
     pub date: String,
@@ -97,7 +99,8 @@ pub async fn run(common: &Common, args: &EraseArgs) -> anyhow::Result<EraseResul
     );
 
     let lethe = Lethe::new(common, &lethe_dir.join("lethe.db"))?;
-    let (lethe_seconds, job, rss_before, rss_peak_during) = lethe_side(&lethe, &dir, &ids, args.batch).await?;
+    let (lethe_seconds, job, [rss_before, rss_job_start, rss_peak_during]) =
+        lethe_side(&lethe, &dir, &ids, args.batch).await?;
     eprintln!("lethe-bench: lethe job: {lethe_seconds:.1}s");
     let baseline_seconds = baseline_side(&pool, &base_dir, &ids, args.batch).await?;
     eprintln!("lethe-bench: plain DELETE: {baseline_seconds:.1}s");
@@ -109,6 +112,7 @@ pub async fn run(common: &Common, args: &EraseArgs) -> anyhow::Result<EraseResul
         baseline_seconds,
         job,
         rss_before,
+        rss_job_start,
         rss_peak_during,
         build: crate::lethe::build_identity(common),
         date: crate::machine::now(),
@@ -177,13 +181,14 @@ async fn count_rows(pool: &SqlitePool, ids: &[String]) -> anyhow::Result<TargetR
     Ok(rows)
 }
 
-/// One request for every target; the job's own start and finish times.
+/// One request for every target; the job's own start and finish times, and RSS before
+/// the request, when its job started and at most while it ran.
 async fn lethe_side(
     lethe: &Lethe,
     dir: &Path,
     ids: &[String],
     batch: usize,
-) -> anyhow::Result<(f64, serde_json::Value, Memory, Memory)> {
+) -> anyhow::Result<(f64, serde_json::Value, [Memory; 3])> {
     let key = lethe.create_key(DELETION_SCOPES)?;
     let env = [
         ("LETHE_MAX_IDS_PER_REQUEST", ids.len().to_string()),
@@ -196,7 +201,8 @@ async fn lethe_side(
         .await?;
     let before = server.memory()?;
     let id = api.create_request(&json!({"conversation_ids": ids})).await?;
-    let mut peak = before;
+    let job_start = server.memory()?;
+    let mut peak = job_start;
     let request = loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let now = server.memory()?;
@@ -212,7 +218,7 @@ async fn lethe_side(
     anyhow::ensure!(request["status"] == "completed", "the job ended {}", request["status"]);
     let job = &request["job"];
     let seconds = (millis(&job["finished_at"])? - millis(&job["started_at"])?) as f64 / 1000.0;
-    Ok((seconds, job.clone(), before, peak))
+    Ok((seconds, job.clone(), [before, job_start, peak]))
 }
 
 /// The same rows deleted with plain statements, `batch` conversations per transaction,

@@ -85,6 +85,8 @@ enum Command {
     Subject(SubjectArgs),
     /// Search and ingest latency and server memory while an erasure job runs.
     Online(OnlineArgs),
+    /// Rewrites the report from the saved results, running nothing.
+    Report,
     /// `import`, then one server session measuring search and RSS.
     All {
         #[command(flatten)]
@@ -226,6 +228,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Online(args) => {
             online::run(common, &args).await?;
         }
+        Command::Report => {}
         Command::Rss(rss) => {
             session::run(common, &session::Plan::rss(rss)).await?;
         }
