@@ -5,9 +5,8 @@
 //! loop, in the same run.
 
 use crate::api::{ended, millis, Api};
-use crate::import::Layout;
 use crate::lethe::{Lethe, ACCOUNT};
-use crate::raw::{copy_dir, placeholders, CONVERSATION_TABLES};
+use crate::raw::{copy_dir, placeholders};
 use crate::server::{Memory, Server};
 use crate::{report, Common, EraseArgs};
 use serde::{Deserialize, Serialize};
@@ -73,23 +72,10 @@ impl EraseResult {
 
 /// Runs both sides on copies of the import data set and saves the result.
 pub async fn run(common: &Common, args: &EraseArgs) -> anyhow::Result<EraseResult> {
-    let layout = Layout::new(common);
-    anyhow::ensure!(
-        layout.lethe_db().is_file(),
-        "{} not found: run `lethe-bench import` at this scale first",
-        layout.lethe_db().display()
-    );
-    let dir = common.data.join("erase");
-    let _ = std::fs::remove_dir_all(&dir);
+    let (dir, store_conversations) = crate::raw::copy_of_import(common, "erase").await?;
     let (lethe_dir, base_dir) = (dir.join("lethe"), dir.join("baseline"));
-    eprintln!("lethe-bench: copying the data set twice …");
-    copy_dir(&layout.lethe_dir(), &lethe_dir)?;
-    copy_dir(&layout.lethe_dir(), &base_dir)?;
-
+    copy_dir(&lethe_dir, &base_dir)?;
     let pool = crate::raw::writer(&base_dir).await?;
-    let store_conversations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
-        .fetch_one(&pool)
-        .await?;
     let ids = pick_targets(&pool, args.erase).await?;
     let rows = count_rows(&pool, &ids).await?;
     eprintln!(
@@ -236,19 +222,7 @@ async fn baseline_side(pool: &SqlitePool, dir: &Path, ids: &[String], batch: usi
             query = query.bind(id);
         }
         let keys = query.fetch_all(&mut *tx).await?;
-        let statements = CONVERSATION_TABLES
-            .iter()
-            .map(|table| format!("DELETE FROM {table} WHERE account_id = $1 AND conversation_id IN {list}"))
-            .chain([format!(
-                "DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id IN {list}"
-            )]);
-        for sql in statements {
-            let mut query = sqlx::query(&sql).bind(ACCOUNT);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        crate::raw::delete_conversations(&mut tx, ACCOUNT, chunk).await?;
         tx.commit().await?;
         for key in keys {
             tokio::fs::remove_file(blobs.join(key)).await?;

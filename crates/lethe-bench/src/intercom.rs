@@ -198,20 +198,7 @@ async fn delete_one(pool: &sqlx::SqlitePool, blobs: &Path, id: &str) -> anyhow::
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-    for table in crate::raw::CONVERSATION_TABLES {
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE account_id = $1 AND conversation_id = $2"
-        ))
-        .bind(ACCOUNT)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id = $2")
-        .bind(ACCOUNT)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    crate::raw::delete_conversations(&mut tx, ACCOUNT, &[id.to_owned()]).await?;
     tx.commit().await?;
     for key in keys {
         let _ = tokio::fs::remove_file(blobs.join(key)).await;

@@ -5,10 +5,9 @@
 
 use crate::api::{ended, Api};
 use crate::erase::{pick_targets, DELETION_SCOPES};
-use crate::import::Layout;
 use crate::lethe::{Lethe, ACCOUNT};
 use crate::load::{Stats, Target};
-use crate::raw::{copy_dir, quantile_ms};
+use crate::raw::quantile_ms;
 use crate::server::{Memory, Server};
 use crate::{report, Common, LoadArgs, OnlineArgs};
 use rand::{Rng, SeedableRng};
@@ -42,20 +41,8 @@ pub struct OnlineResult {
 
 /// Runs the job with traffic alongside and saves the result.
 pub async fn run(common: &Common, args: &OnlineArgs) -> anyhow::Result<OnlineResult> {
-    let layout = Layout::new(common);
-    anyhow::ensure!(
-        layout.lethe_db().is_file(),
-        "{} not found: run `lethe-bench import` at this scale first",
-        layout.lethe_db().display()
-    );
-    let dir = common.data.join("online");
-    let _ = std::fs::remove_dir_all(&dir);
-    eprintln!("lethe-bench: copying the data set …");
-    copy_dir(&layout.lethe_dir(), &dir.join("lethe"))?;
+    let (dir, store_conversations) = crate::raw::copy_of_import(common, "online").await?;
     let pool = crate::raw::writer(&dir.join("lethe")).await?;
-    let store_conversations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
-        .fetch_one(&pool)
-        .await?;
     let ids = pick_targets(&pool, args.erase).await?;
     pool.close().await;
 

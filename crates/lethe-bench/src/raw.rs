@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The tables that hold a conversation's rows, keyed by `conversation_id`.
-pub const CONVERSATION_TABLES: [&str; 6] = [
+const CONVERSATION_TABLES: [&str; 6] = [
     "messages",
     "conversation_attributes",
     "survey_answers",
@@ -44,6 +44,51 @@ pub fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Deletes these conversations' rows from every table (and their data keys) with one
+/// plain `DELETE … IN (…)` per table, inside the caller's transaction.
+pub async fn delete_conversations(
+    tx: &mut sqlx::SqliteConnection,
+    account: &str,
+    ids: &[String],
+) -> anyhow::Result<()> {
+    let list = placeholders(2, ids.len());
+    let statements = CONVERSATION_TABLES
+        .iter()
+        .map(|table| format!("DELETE FROM {table} WHERE account_id = $1 AND conversation_id IN {list}"))
+        .chain([format!(
+            "DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id IN {list}"
+        )]);
+    for sql in statements {
+        let mut query = sqlx::query(&sql).bind(account);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// A fresh copy of the import data set's lethe directory under `data/name/lethe`, and
+/// how many conversations it holds.
+pub async fn copy_of_import(common: &crate::Common, name: &str) -> anyhow::Result<(std::path::PathBuf, i64)> {
+    let layout = crate::import::Layout::new(common);
+    anyhow::ensure!(
+        layout.lethe_db().is_file(),
+        "{} not found: run `lethe-bench import` at this scale first",
+        layout.lethe_db().display()
+    );
+    let dir = common.data.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("lethe-bench: copying the data set …");
+    copy_dir(&layout.lethe_dir(), &dir.join("lethe"))?;
+    let pool = writer(&dir.join("lethe")).await?;
+    let conversations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations")
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    Ok((dir, conversations))
 }
 
 /// The `(…)` of an `IN` list with `n` placeholders numbered from `first`.

@@ -5,7 +5,7 @@
 use crate::api::{ended, millis, Api};
 use crate::erase::DELETION_SCOPES;
 use crate::lethe::{Lethe, ACCOUNT};
-use crate::raw::{copy_dir, placeholders, quantile_ms, CONVERSATION_TABLES};
+use crate::raw::{copy_dir, quantile_ms};
 use crate::server::Server;
 use crate::{report, Common, SubjectArgs};
 use serde::{Deserialize, Serialize};
@@ -166,20 +166,7 @@ async fn raw_transaction(pool: &SqlitePool, consumer: &str) -> anyhow::Result<f6
             .bind(consumer)
             .fetch_all(&mut *tx)
             .await?;
-    let list = placeholders(2, ids.len());
-    let statements = CONVERSATION_TABLES
-        .iter()
-        .map(|table| format!("DELETE FROM {table} WHERE account_id = $1 AND conversation_id IN {list}"))
-        .chain([format!(
-            "DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id IN {list}"
-        )]);
-    for sql in statements {
-        let mut query = sqlx::query(&sql).bind(ACCOUNT);
-        for id in &ids {
-            query = query.bind(id);
-        }
-        query.execute(&mut *tx).await?;
-    }
+    crate::raw::delete_conversations(&mut tx, ACCOUNT, &ids).await?;
     for sql in [
         "DELETE FROM consumers WHERE account_id = $1 AND consumer_id = $2",
         "DELETE FROM consumer_lookups WHERE account_id = $1 AND consumer_id = $2",
