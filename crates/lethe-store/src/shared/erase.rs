@@ -19,11 +19,22 @@ async fn execute_in(tx: &mut Tx, head: &str, account: &str, ids: &[String], tail
 
 /// Deletes the rows of these conversations from a table; how many.
 async fn delete_conversation_rows(tx: &mut Tx, table: &str, account: &str, ids: &[String]) -> Res<u64> {
-    execute_in(tx, &format!("DELETE FROM {table}"), account, ids, " AND conversation_id").await
+    execute_in(
+        tx,
+        &format!("DELETE FROM {table}"),
+        account,
+        ids,
+        " AND conversation_id",
+    )
+    .await
 }
 
 /// The batch's conversations that exist, with their status, locked for the batch.
-async fn lock_conversations(tx: &mut Tx, account: &str, ids: &[String]) -> Res<std::collections::HashMap<String, String>> {
+async fn lock_conversations(
+    tx: &mut Tx,
+    account: &str,
+    ids: &[String],
+) -> Res<std::collections::HashMap<String, String>> {
     let mut query = QueryBuilder::<Db>::new("SELECT conversation_id, status FROM conversations WHERE account_id = ");
     query.push_bind(account).push(" AND conversation_id");
     push_in_list(&mut query, ids);
@@ -90,7 +101,14 @@ async fn erase_conversations(
         }
     }
     let keys = "DELETE FROM data_keys";
-    execute_in(tx, keys, account, &deleted, " AND owner_kind = 'conversation' AND owner_id").await?;
+    execute_in(
+        tx,
+        keys,
+        account,
+        &deleted,
+        " AND owner_kind = 'conversation' AND owner_id",
+    )
+    .await?;
     delete_conversation_rows(tx, "conversations", account, &deleted).await?;
     counts.conversations += erasable.len() as i64;
     Ok(outcomes)
@@ -98,7 +116,13 @@ async fn erase_conversations(
 
 /// Queues the blobs of these conversations for deletion in the erasing transaction, so a
 /// crash leaves neither a row without its blob record nor a blob nobody will delete.
-async fn queue_blob_deletions(tx: &mut Tx, account: &str, ids: &[String], now: i64, counts: &mut BatchCounts) -> Res<()> {
+async fn queue_blob_deletions(
+    tx: &mut Tx,
+    account: &str,
+    ids: &[String],
+    now: i64,
+    counts: &mut BatchCounts,
+) -> Res<()> {
     let mut query = QueryBuilder::<Db>::new("SELECT blob_key, size FROM files WHERE account_id = ");
     query.push_bind(account).push(" AND conversation_id");
     push_in_list(&mut query, ids);
@@ -158,7 +182,12 @@ async fn erase_consumers(
     query.push_bind(account).push(" AND consumer_id");
     push_in_list(&mut query, &ids);
     query.push(FOR_UPDATE);
-    let found: std::collections::HashSet<String> = query.build_query_scalar().fetch_all(&mut **tx).await?.into_iter().collect();
+    let found: std::collections::HashSet<String> = query
+        .build_query_scalar()
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
     execute_in(tx, "DELETE FROM consumers", account, &ids, " AND consumer_id").await?;
     execute_in(tx, "DELETE FROM consumer_lookups", account, &ids, " AND consumer_id").await?;
     let keys = "DELETE FROM data_keys";
@@ -204,7 +233,11 @@ async fn erase_items(tx: &mut Tx, account: &str, request_id: i64, plan: &BatchPl
     )
     .await?;
     for outcome in ["erased", "not_found", "skipped_open"] {
-        let positions: Vec<i64> = outcomes.iter().filter(|(_, o)| *o == outcome).map(|(p, _)| *p).collect();
+        let positions: Vec<i64> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == outcome)
+            .map(|(p, _)| *p)
+            .collect();
         if positions.is_empty() {
             continue;
         }

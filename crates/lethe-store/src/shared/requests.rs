@@ -250,8 +250,8 @@ async fn apply_change(tx: &mut Tx, account: &str, id: i64, change: &RequestChang
         return Ok(ChangeOutcome::NotFound);
     }
     let current = load_request(tx, account, id).await?;
-    let allowed = change.allowed_from.contains(&current.status)
-        && !(change.require_unapproved && current.approved_at.is_some());
+    let allowed =
+        change.allowed_from.contains(&current.status) && !(change.require_unapproved && current.approved_at.is_some());
     if !allowed {
         return Ok(ChangeOutcome::Refused(current));
     }
@@ -493,7 +493,11 @@ impl RequestStore for Backend {
     async fn hash_items(&self, account: &str, id: i64, hashed: &[(i64, String)]) -> Res<()> {
         let mut tx = self.begin_write().await?;
         let lock = format!("SELECT id FROM deletion_requests WHERE account_id = $1 AND id = $2{FOR_UPDATE}");
-        let found: Option<i64> = sqlx::query_scalar(&lock).bind(account).bind(id).fetch_optional(&mut *tx).await?;
+        let found: Option<i64> = sqlx::query_scalar(&lock)
+            .bind(account)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if found.is_some() {
             set_hashed_items(&mut tx, id, hashed).await?;
             tx.commit().await?;
@@ -512,9 +516,7 @@ impl RequestStore for Backend {
         let id = insert_request(&mut tx, new).await?;
         append_log(&mut tx, account, Some(id), log).await?;
         let ChangeOutcome::Changed(record) = apply_change(&mut tx, account, id, change).await? else {
-            return Err(StoreError::Database(
-                "a new request refused its first change".into(),
-            ));
+            return Err(StoreError::Database("a new request refused its first change".into()));
         };
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE request_id = $1");
         let job = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *tx).await?;
