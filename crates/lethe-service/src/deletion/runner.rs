@@ -234,8 +234,7 @@ impl Lethe {
         let next = items.last().map_or(cursor, |i| i.position + 1);
         match self.store.erase_batch(site.as_str(), job.request_id, &plan).await? {
             BatchResult::Fenced => Ok(Step::Stop),
-            // Nothing queued, or verification drains the outbox next anyway.
-            // Verification deletes them, right after.
+            // Verification deletes the blobs right after.
             BatchResult::Committed(_) if mode.synchronous => Ok(Step::Erase(next)),
             BatchResult::Committed(counts) => {
                 // Deleted now, right after the commit; their records go with the next
