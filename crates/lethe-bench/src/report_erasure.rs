@@ -110,7 +110,7 @@ pub fn online_section(text: &mut String, r: &OnlineResult) -> anyhow::Result<()>
     writeln!(text, "\n## Online traffic during an erasure job\n")?;
     writeln!(
         text,
-        "A job erasing {} conversations from a store of {} (as in *Erasure throughput*, default `job_batch_size`) starts; for the next {} s, {} closed-loop connections run LivePerson consumer searches (`limit=50`, random consumers) and {} closed-loop connections ingest new single conversations (five messages, an existing consumer) through `POST /v1/accounts/{{site_id}}/conversations`. The job must still be running when the window ends. RSS is read before the request, once it is created and every second until the job completes. While ingests arrive the runner keeps its batches to 10 items.\n",
+        "A job erasing {} conversations from a store of {} (as in *Erasure throughput*, default `job_batch_size`) starts; for the next {} s, {} closed-loop connections run LivePerson consumer searches (`limit=50`, random consumers) and {} closed-loop connections ingest new single conversations (five messages, an existing consumer) through `POST /v1/accounts/{{site_id}}/conversations`. The job must still be running when the window ends. RSS is read before the request, once it is created and every second until the job completes. While ingests arrive the runner keeps its batches to 5 items.\n",
         thousands(r.job_conversations as u64), thousands(r.store_conversations), r.measured_seconds,
         r.search_connections, r.ingest_connections
     )?;

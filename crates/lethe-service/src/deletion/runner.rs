@@ -39,7 +39,7 @@ impl Default for EngineSettings {
 }
 
 /// Items per batch while online writes are arriving (at most `batch_size`).
-const BATCH_UNDER_ONLINE_WRITES: usize = 10;
+const BATCH_UNDER_ONLINE_WRITES: usize = 5;
 
 /// How recent an online write makes the runner keep its batches short.
 const ONLINE_WRITE_WINDOW_MS: i64 = 1_000;
