@@ -4,7 +4,7 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::Lethe;
 use lethe_domain::deletion::RequestStatus;
-use lethe_domain::settings::{ErasureMode, ExecutionWindow};
+use lethe_domain::settings::{AccountSettings, ErasureMode, ExecutionWindow};
 use lethe_domain::{Millis, SiteId};
 use lethe_store::{
     BatchPlan, BatchResult, BlobDeletion, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft, RequestItem,
@@ -44,8 +44,17 @@ const BATCH_UNDER_ONLINE_WRITES: usize = 5;
 /// How recent an online write makes the runner keep its batches short.
 const ONLINE_WRITE_WINDOW_MS: i64 = 1_000;
 
-/// How long a running job trusts the execution window it read from the settings.
-const WINDOW_REREAD_MS: i64 = 1_000;
+/// How long a running job trusts the account settings it read.
+const SETTINGS_REREAD_MS: i64 = 1_000;
+
+/// What a running job carries from one batch to the next.
+struct BatchState<'a> {
+    /// The position the batch starts at.
+    cursor: i64,
+    /// Blobs deleted whose outbox records leave with the next transaction.
+    blobs_gone: &'a mut Vec<i64>,
+    settings: &'a mut Option<(Millis, AccountSettings)>,
+}
 
 /// How one run of a job differs from a scheduled one.
 #[derive(Debug, Clone, Copy, Default)]
@@ -93,10 +102,10 @@ impl Lethe {
 
     pub(crate) async fn run_job(&self, job: &JobRecord, mode: RunMode) -> ServiceResult<()> {
         let site = SiteId::parse(job.account_id.clone())?;
-        let mut window = None;
+        let mut settings = None;
         // A synchronous job is created running; a scheduled one starts here.
         if !mode.synchronous {
-            if self.paused_by_window(&site, job, &job.phase, &mut window).await? {
+            if self.paused_by_window(&site, job, &job.phase, &mut settings).await? {
                 return Ok(());
             }
             self.log_started(&site, job).await?;
@@ -114,11 +123,18 @@ impl Lethe {
                 Step::Verify => "verifying",
                 Step::Stop => return Ok(()),
             };
-            if !mode.synchronous && self.paused_by_window(&site, job, phase, &mut window).await? {
+            if !mode.synchronous && self.paused_by_window(&site, job, phase, &mut settings).await? {
                 return Ok(());
             }
             step = match step {
-                Step::Erase(cursor) => self.erase_next_batch(&site, job, cursor, mode, &mut blobs_gone).await?,
+                Step::Erase(cursor) => {
+                    let batch = BatchState {
+                        cursor,
+                        blobs_gone: &mut blobs_gone,
+                        settings: &mut settings,
+                    };
+                    self.erase_next_batch(&site, job, mode, batch).await?
+                }
                 _ => self.verify_and_finish(&site, job, mode, &mut blobs_gone).await?,
             };
         }
@@ -149,35 +165,49 @@ impl Lethe {
         site: &SiteId,
         job: &JobRecord,
         phase: &str,
-        known: &mut Option<(Millis, ExecutionWindow)>,
+        known: &mut Option<(Millis, AccountSettings)>,
     ) -> ServiceResult<bool> {
+        let window = ExecutionWindow::parse(&self.running_settings(site, known).await?.execution_window)?;
         let now = self.now();
-        // The setting is read again at most every WINDOW_REREAD_MS, not before every batch;
-        // whether the window is open is checked every time.
-        let window = match known.take() {
-            Some((read_at, window)) if now - read_at < WINDOW_REREAD_MS => window,
-            _ => ExecutionWindow::parse(&self.account_settings(site).await?.execution_window)?,
-        };
-        let open = window.is_open(now);
-        let next_open = window.next_open(now);
-        *known = Some((now, window));
-        if open {
+        if window.is_open(now) {
             return Ok(false);
         }
         self.store
-            .set_job_phase(job.id, job.generation, phase, next_open, true)
+            .set_job_phase(job.id, job.generation, phase, window.next_open(now), true)
             .await?;
         Ok(true)
+    }
+
+    /// The account's settings as a running job sees them: read again at most every
+    /// SETTINGS_REREAD_MS, not before every batch.
+    async fn running_settings<'a>(
+        &self,
+        site: &SiteId,
+        known: &'a mut Option<(Millis, AccountSettings)>,
+    ) -> ServiceResult<&'a AccountSettings> {
+        let now = self.now();
+        let fresh = matches!(known, Some((read_at, _)) if now - *read_at < SETTINGS_REREAD_MS);
+        if !fresh {
+            *known = Some((now, self.account_settings(site).await?));
+        }
+        match known {
+            Some((_, settings)) => Ok(settings),
+            None => Err(ServiceError::Internal("account settings were not read".into())),
+        }
     }
 
     async fn erase_next_batch(
         &self,
         site: &SiteId,
         job: &JobRecord,
-        cursor: i64,
         mode: RunMode,
-        blobs_gone: &mut Vec<i64>,
+        batch: BatchState<'_>,
     ) -> ServiceResult<Step> {
+        let BatchState {
+            cursor,
+            blobs_gone,
+            settings,
+        } = batch;
         // While online writes arrive, short batches: each waits behind at most one.
         let size = if self.online_writes_within(ONLINE_WRITE_WINDOW_MS) {
             self.engine.batch_size.min(BATCH_UNDER_ONLINE_WRITES)
@@ -204,7 +234,7 @@ impl Lethe {
         }
         let retain_metrics = match mode.retain_metrics {
             Some(retain) => retain,
-            None => self.account_settings(site).await?.retain_metrics,
+            None => self.running_settings(site, settings).await?.retain_metrics,
         };
         let mut masks = match mask_marker(job, mode) {
             Some(marker) => {
