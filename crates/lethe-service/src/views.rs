@@ -79,23 +79,28 @@ struct Grouped {
     files: Vec<lethe_store::FileRecord>,
 }
 
+/// The entry of `id`, cloning the id only for a conversation not seen yet: a page holds
+/// thousands of child rows and only tens of conversations.
+fn entry<'a>(by_id: &'a mut HashMap<String, Grouped>, id: &str) -> &'a mut Grouped {
+    if !by_id.contains_key(id) {
+        by_id.insert(id.to_owned(), Grouped::default());
+    }
+    by_id.get_mut(id).expect("inserted above")
+}
+
 fn group(parts: ConversationParts) -> HashMap<String, Grouped> {
     let mut by_id: HashMap<String, Grouped> = HashMap::new();
     for m in parts.messages {
-        by_id.entry(m.conversation_id.clone()).or_default().messages.push(m);
+        entry(&mut by_id, &m.conversation_id).messages.push(m);
     }
     for a in parts.attributes {
-        by_id.entry(a.conversation_id.clone()).or_default().attributes.push(a);
+        entry(&mut by_id, &a.conversation_id).attributes.push(a);
     }
     for s in parts.survey_answers {
-        by_id
-            .entry(s.conversation_id.clone())
-            .or_default()
-            .survey_answers
-            .push(s);
+        entry(&mut by_id, &s.conversation_id).survey_answers.push(s);
     }
     for f in parts.files {
-        by_id.entry(f.conversation_id.clone()).or_default().files.push(f);
+        entry(&mut by_id, &f.conversation_id).files.push(f);
     }
     by_id
 }

@@ -3,7 +3,8 @@
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
 use lethe_domain::conversation::{AttributeKind, MessageBody};
-use lethe_service::views::ConversationView;
+use lethe_service::views::{ConversationView, MessageView};
+use lethe_store::ConversationRecord;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -82,17 +83,55 @@ pub struct MessageRecord {
     pub message_id: String,
     pub seq: i64,
     /// `yyyy-MM-dd HH:mm:ss.SSS+0000`.
-    pub time: String,
+    #[schema(value_type = String)]
+    pub time: LpTime,
     /// Epoch milliseconds.
     #[serde(rename = "timeL")]
     pub time_l: i64,
     /// `TEXT_PLAIN`, `HOSTED_FILE`, `LINK` or `RICH_CONTENT`.
     #[serde(rename = "type")]
     pub message_type: &'static str,
-    pub message_data: Value,
+    pub message_data: MessageData,
     pub participant_id: Option<String>,
     /// `Consumer` or `Agent`.
     pub sent_by: &'static str,
+}
+
+/// A message's content, keyed by its kind as LivePerson names it.
+#[derive(Debug, Serialize, ToSchema)]
+pub enum MessageData {
+    #[serde(rename = "msg")]
+    Msg { text: String },
+    #[serde(rename = "link")]
+    Link { url: String, caption: Option<String> },
+    #[serde(rename = "file")]
+    File(HostedFile),
+    #[serde(rename = "richContent")]
+    RichContent { content: Value },
+}
+
+/// Where a hosted file can be fetched, and what it is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HostedFile {
+    pub relative_path: String,
+    /// The subtype of the file's content type, upper-case (`PNG`, `PDF`, …).
+    pub file_type: Option<String>,
+    pub caption: Option<String>,
+}
+
+/// An instant that serialises in LivePerson's message-time text form.
+#[derive(Debug, Clone, Copy)]
+pub struct LpTime(pub i64);
+
+impl Serialize for LpTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = [0u8; LP_TIME_LEN];
+        match write_lp_time(self.0, &mut text) {
+            Some(()) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+            None => serializer.serialize_str(""),
+        }
+    }
 }
 
 /// The consumer participant's personal fields as copied into the conversation.
@@ -104,7 +143,8 @@ pub struct ConsumerParticipant {
     pub last_name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub time: String,
+    #[schema(value_type = String)]
+    pub time: LpTime,
     #[serde(rename = "timeL")]
     pub time_l: i64,
 }
@@ -149,29 +189,35 @@ pub struct Record {
     pub conversation_surveys: Option<Vec<Survey>>,
 }
 
-/// LivePerson's message-time text form, e.g. `2017-06-01 12:00:00.000+0000`.
-fn lp_time(ms: i64) -> String {
-    // Formatted by hand: chrono's `format` parses its pattern on every call, which showed
-    // up in profiles of searches returning hundreds of messages.
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}+0000",
-                t.year(),
-                t.month(),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second(),
-                t.timestamp_subsec_millis()
-            )
-        })
-        .unwrap_or_default()
+/// Length of `2017-06-01 12:00:00.000+0000`.
+const LP_TIME_LEN: usize = 28;
+
+/// Writes LivePerson's message-time text form, e.g. `2017-06-01 12:00:00.000+0000`, into
+/// a buffer: searches return hundreds of messages, and a `String` per time showed in
+/// profiles. `None` for an instant chrono cannot represent or a year beyond 9999.
+fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
+    let t = Utc.timestamp_millis_opt(ms).single()?;
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut at = 0;
+    let mut put = |value: u32, digits: u32, after: &[u8]| {
+        for i in (0..digits).rev() {
+            out[at] = b'0' + (value / 10u32.pow(i) % 10) as u8;
+            at += 1;
+        }
+        out[at..at + after.len()].copy_from_slice(after);
+        at += after.len();
+    };
+    put(year, 4, b"-");
+    put(t.month(), 2, b"-");
+    put(t.day(), 2, b" ");
+    put(t.hour(), 2, b":");
+    put(t.minute(), 2, b":");
+    put(t.second(), 2, b".");
+    put(t.timestamp_subsec_millis(), 3, b"+0000");
+    Some(())
 }
 
-fn info(site: &str, c: &ConversationView) -> Info {
-    let r = &c.record;
+fn info(site: &str, r: &ConversationRecord) -> Info {
     Info {
         conversation_id: r.conversation_id.clone(),
         brand_id: site.to_owned(),
@@ -191,32 +237,38 @@ fn file_type(content_type: &str) -> String {
     content_type.rsplit('/').next().unwrap_or(content_type).to_uppercase()
 }
 
-fn message_records(site: &str, c: &ConversationView) -> Vec<MessageRecord> {
-    c.messages
-        .iter()
+fn message_data(site: &str, conversation_id: &str, body: MessageBody, content_type: Option<&str>) -> MessageData {
+    match body {
+        MessageBody::Text(text) => MessageData::Msg { text },
+        MessageBody::Link { url, caption } => MessageData::Link { url, caption },
+        MessageBody::HostedFile { file_id, caption } => MessageData::File(HostedFile {
+            relative_path: format!("/v1/accounts/{site}/conversations/{conversation_id}/files/{file_id}"),
+            file_type: content_type.map(file_type),
+            caption,
+        }),
+        MessageBody::RichContent(content) => MessageData::RichContent { content },
+    }
+}
+
+/// The messages, moved out of the view: a page can hold thousands of them.
+fn message_records(site: &str, conversation_id: &str, messages: Vec<MessageView>) -> Vec<MessageRecord> {
+    messages
+        .into_iter()
         .map(|m| {
-            let (message_type, message_data) = match &m.body {
-                MessageBody::Text(text) => ("TEXT_PLAIN", json!({"msg": {"text": text}})),
-                MessageBody::Link { url, caption } => ("LINK", json!({"link": {"url": url, "caption": caption}})),
-                MessageBody::HostedFile { file_id, caption } => {
-                    let path = format!(
-                        "/v1/accounts/{site}/conversations/{}/files/{file_id}",
-                        c.record.conversation_id
-                    );
-                    let file_type = m.file_content_type.as_deref().map(file_type);
-                    let file = json!({"file": {"relativePath": path, "fileType": file_type, "caption": caption}});
-                    ("HOSTED_FILE", file)
-                }
-                MessageBody::RichContent(content) => ("RICH_CONTENT", json!({"richContent": {"content": content}})),
+            let message_type = match &m.body {
+                MessageBody::Text(_) => "TEXT_PLAIN",
+                MessageBody::Link { .. } => "LINK",
+                MessageBody::HostedFile { .. } => "HOSTED_FILE",
+                MessageBody::RichContent(_) => "RICH_CONTENT",
             };
             MessageRecord {
-                message_id: m.id.clone(),
+                message_data: message_data(site, conversation_id, m.body, m.file_content_type.as_deref()),
+                message_id: m.id,
                 seq: m.seq,
-                time: lp_time(m.time),
+                time: LpTime(m.time),
                 time_l: m.time,
                 message_type,
-                message_data,
-                participant_id: m.participant_id.clone(),
+                participant_id: m.participant_id,
                 sent_by: if m.sent_by == "consumer" { "Consumer" } else { "Agent" },
             }
         })
@@ -237,7 +289,7 @@ fn consumer_participants(c: &ConversationView) -> Vec<ConsumerParticipant> {
         last_name: p.last_name.clone(),
         email: p.email.clone(),
         phone: p.phone.clone(),
-        time: lp_time(c.record.start_time),
+        time: LpTime(c.record.start_time),
         time_l: c.record.start_time,
     }]
 }
@@ -290,13 +342,61 @@ fn surveys(c: &ConversationView) -> Vec<Survey> {
     surveys
 }
 
-/// One record with the requested sections.
-pub fn record(site: &str, c: &ConversationView, sections: Sections) -> Record {
+/// One record with the requested sections, made from (and consuming) the view.
+pub fn record(site: &str, c: ConversationView, sections: Sections) -> Record {
+    let participants = sections.participants.then(|| consumer_participants(&c));
+    let sdes = sections.sdes.then(|| sdes(&c));
+    let surveys = sections.surveys.then(|| surveys(&c));
+    let info = sections.info.then(|| info(site, &c.record));
     Record {
-        info: sections.info.then(|| info(site, c)),
-        message_records: sections.messages.then(|| message_records(site, c)),
-        consumer_participants: sections.participants.then(|| consumer_participants(c)),
-        sdes: sections.sdes.then(|| sdes(c)),
-        conversation_surveys: sections.surveys.then(|| surveys(c)),
+        info,
+        message_records: sections
+            .messages
+            .then(|| message_records(site, &c.record.conversation_id, c.messages)),
+        consumer_participants: participants,
+        sdes,
+        conversation_surveys: surveys,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(ms: i64) -> String {
+        serde_json::to_value(LpTime(ms)).unwrap().as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn message_times_use_livepersons_text_form() {
+        assert_eq!(text(0), "1970-01-01 00:00:00.000+0000");
+        assert_eq!(text(1_496_318_400_007), "2017-06-01 12:00:00.007+0000");
+        assert_eq!(text(253_402_300_799_999), "9999-12-31 23:59:59.999+0000");
+        assert_eq!(text(253_402_300_800_000), "");
+        assert_eq!(text(-1), "1969-12-31 23:59:59.999+0000");
+    }
+
+    #[test]
+    fn message_data_keeps_the_wire_shape() {
+        let data = |body| serde_json::to_value(message_data("s", "c", body, Some("image/png"))).unwrap();
+        assert_eq!(data(MessageBody::Text("hi".into())), json!({"msg": {"text": "hi"}}));
+        assert_eq!(
+            data(MessageBody::Link {
+                url: "https://x".into(),
+                caption: None
+            }),
+            json!({"link": {"url": "https://x", "caption": null}})
+        );
+        assert_eq!(
+            data(MessageBody::HostedFile {
+                file_id: lethe_domain::FileId::parse("f1").unwrap(),
+                caption: Some("c".into())
+            }),
+            json!({"file": {"relativePath": "/v1/accounts/s/conversations/c/files/f1", "fileType": "PNG", "caption": "c"}})
+        );
+        assert_eq!(
+            data(MessageBody::RichContent(json!({"type": "card"}))),
+            json!({"richContent": {"content": {"type": "card"}}})
+        );
     }
 }

@@ -238,7 +238,7 @@ async fn run(
     };
     let records = result
         .conversations
-        .iter()
+        .into_iter()
         .map(|c| record(answer.site.as_str(), c, wanted))
         .collect();
     Ok(Json(SearchResponse { metadata, records }))
