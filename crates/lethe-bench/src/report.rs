@@ -96,30 +96,77 @@ pub fn render(common: &Common) -> anyhow::Result<()> {
          as a child process. Everything above *Notes* is generated: re-running a benchmark rewrites \
          its section. Data sets and databases go to `bench-data/` (git-ignored).\n",
     );
-    if let Some(r) = load::<ImportResult>(common, "import")? {
-        import_section(&mut text, &r)?;
-    }
-    if let Some(r) = load::<SearchResult>(common, "search")? {
-        search_section(&mut text, &r)?;
-    }
-    if let Some(r) = load::<RssResult>(common, "rss")? {
-        rss_section(&mut text, &r)?;
-    }
-    if let Some(r) = load::<crate::intercom::IntercomResult>(common, "intercom")? {
-        intercom_section(&mut text, &r)?;
-    }
-    if let Some(r) = load::<crate::erase::EraseResult>(common, "erase")? {
-        crate::report_erasure::erase_section(&mut text, &r)?;
-    }
-    if let Some(r) = load::<crate::online::OnlineResult>(common, "online")? {
-        crate::report_erasure::online_section(&mut text, &r)?;
-    }
-    if let Some(r) = load::<crate::subject::SubjectResult>(common, "subject")? {
-        crate::report_erasure::subject_section(&mut text, &r)?;
-    }
+    let old = std::fs::read_to_string(&common.out).unwrap_or_default();
+    let text = &mut text;
+    let old = old.as_str();
+    section(text, old, "Import throughput", load(common, "import")?, import_section)?;
+    section(
+        text,
+        old,
+        "Consumer search latency",
+        load(common, "search")?,
+        search_section,
+    )?;
+    section(
+        text,
+        old,
+        "Idle memory of `lethe serve`",
+        load(common, "rss")?,
+        rss_section,
+    )?;
+    section(
+        text,
+        old,
+        "Intercom synchronous delete",
+        load(common, "intercom")?,
+        intercom_section,
+    )?;
+    use crate::report_erasure::{erase_section, online_section, subject_section};
+    section(text, old, "Erasure throughput", load(common, "erase")?, erase_section)?;
+    section(
+        text,
+        old,
+        "Online traffic during an erasure job",
+        load(common, "online")?,
+        online_section,
+    )?;
+    section(
+        text,
+        old,
+        "One person's erasure, end to end",
+        load(common, "subject")?,
+        subject_section,
+    )?;
     text.push_str(&existing_notes(common));
     std::fs::write(&common.out, text)?;
     Ok(())
+}
+
+/// Renders a section from its saved result. Results live in the git-ignored `bench-data/`,
+/// so a checkout usually holds only some of them: a section without one keeps what the
+/// report already says instead of disappearing.
+fn section<T>(
+    text: &mut String,
+    old: &str,
+    heading: &str,
+    result: Option<T>,
+    render: fn(&mut String, &T) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match result {
+        Some(r) => render(text, &r),
+        None => {
+            text.push_str(existing_section(old, heading).unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+/// The text of `## heading` in a report, up to the next heading.
+fn existing_section<'a>(old: &'a str, heading: &str) -> Option<&'a str> {
+    let start = old.find(&format!("\n## {heading}\n"))?;
+    let body = &old[start + 1..];
+    let len = body.find("\n## ").unwrap_or(body.len());
+    Some(&old[start..start + 1 + len])
 }
 
 fn existing_notes(common: &Common) -> String {
@@ -358,7 +405,15 @@ fn intercom_section(text: &mut String, r: &crate::intercom::IntercomResult) -> a
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{existing_section, thousands};
+
+    #[test]
+    fn a_section_without_a_result_keeps_its_text() {
+        let old = "# r\n\n## A\n\nalpha\n\n## B\n\nbeta\n\n## Notes\n\nn\n";
+        assert_eq!(existing_section(old, "A"), Some("\n## A\n\nalpha\n"));
+        assert_eq!(existing_section(old, "B"), Some("\n## B\n\nbeta\n"));
+        assert_eq!(existing_section(old, "C"), None);
+    }
 
     #[test]
     fn thousands_groups_digits() {
