@@ -53,6 +53,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
 
 /// [`prepare`] with a given clock (tests move a manual one instead of sleeping).
 pub async fn prepare_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Prepared> {
+    memory::fix_heap_thresholds();
     notifier(&config)?;
     let (keyring, generated_key_file) = secrets::load_keyring(&config)?;
     let store = lethe_store::open(&config.database_url).await?;

@@ -53,6 +53,34 @@ pub async fn trim_when_quiet(shutdown: CancellationToken) {
     }
 }
 
+/// Allocations from this size up are mapped on their own and unmapped when freed
+/// (glibc's starting value, kept).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: i32 = 128 * 1024;
+
+/// Fixes glibc's mmap threshold, which also stops the trim threshold from moving. By
+/// default glibc raises both after a large block is freed (up to 32 and 64 MiB): once a
+/// request listing 100,000 ids had been answered, later large buffers came from the
+/// arenas and stayed there, and an erasure job's RSS grew 48–57 MiB. Fixed, it grew
+/// 11 MiB. (Also fixing the trim threshold at 1 MiB left idle RSS 5 MiB higher.)
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn fix_heap_thresholds() {
+    const M_MMAP_THRESHOLD: i32 = -3;
+    extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    // SAFETY: mallopt takes two integers and only changes glibc's allocation policy for
+    // later calls; it is safe to call from any thread at any time.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}
+
+/// Fixes the allocator's thresholds (a no-op off glibc).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn fix_heap_thresholds() {}
+
 /// Returns the free pages of glibc's arenas to the kernel.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
