@@ -142,7 +142,7 @@ pub fn render(common: &Common) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Renders a section from its saved result. Results live in the git-ignored `bench-data/`,
+/// Renders a section (its heading, then its body) from its saved result. Results live in the git-ignored `bench-data/`,
 /// so a checkout usually holds only some of them: a section without one keeps what the
 /// report already says instead of disappearing.
 fn section<T>(
@@ -153,7 +153,10 @@ fn section<T>(
     render: fn(&mut String, &T) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     match result {
-        Some(r) => render(text, &r),
+        Some(r) => {
+            writeln!(text, "\n## {heading}\n")?;
+            render(text, &r)
+        }
         None => {
             text.push_str(existing_section(old, heading).unwrap_or_default());
             Ok(())
@@ -197,7 +200,6 @@ fn import_section(text: &mut String, r: &ImportResult) -> anyhow::Result<()> {
         || "not measured".to_owned(),
         |(user, sys, peak)| format!("{user:.1}s user + {sys:.1}s system CPU, peak RSS {} MiB", peak / 1024),
     );
-    writeln!(text, "\n## Import throughput\n")?;
     writeln!(text, "| | |\n|---|---|")?;
     writeln!(text, "| Machine | {} |", r.machine.describe())?;
     writeln!(text, "| Scale | {} |", r.scale.describe())?;
@@ -248,7 +250,6 @@ fn import_section(text: &mut String, r: &ImportResult) -> anyhow::Result<()> {
 }
 
 fn search_section(text: &mut String, r: &SearchResult) -> anyhow::Result<()> {
-    writeln!(text, "\n## Consumer search latency\n")?;
     writeln!(
         text,
         "`POST /messaging_history/api/account/bench/conversations/consumer/search?offset=0&limit=50` \
@@ -309,7 +310,6 @@ fn latency_row(
 }
 
 fn rss_section(text: &mut String, r: &RssResult) -> anyhow::Result<()> {
-    writeln!(text, "\n## Idle memory of `lethe serve`\n")?;
     writeln!(text, "| | |\n|---|---|")?;
     writeln!(text, "| Machine | {} |", r.machine.describe())?;
     writeln!(text, "| Scale | {} |", r.scale.describe())?;
@@ -367,7 +367,6 @@ pub(crate) fn thousands(n: u64) -> String {
 fn intercom_section(text: &mut String, r: &crate::intercom::IntercomResult) -> anyhow::Result<()> {
     let ratio = r.lethe.p99_ms / r.baseline.p99_ms.max(0.001);
     let met = r.lethe.p99_ms <= 50.0 && ratio <= 4.0 && r.lethe.errors == 0;
-    writeln!(text, "\n## Intercom synchronous delete\n")?;
     writeln!(
         text,
         "`DELETE /conversations/{{id}}?retain_metrics=true` over HTTP on loopback, {} concurrent clients, each deleting its share of {} conversations ({} messages and {} files each) one after another, on SQLite. The baseline deletes the same rows (messages, attributes, survey answers, files, metrics, data key, conversation) with plain SQL, one `BEGIN IMMEDIATE` transaction per conversation through one writer connection with the same pragmas (`secure_delete=ON`), and unlinks the same blob files, at the same concurrency, on a copy of the same database.\n",

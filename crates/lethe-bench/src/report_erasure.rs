@@ -21,7 +21,6 @@ fn provenance(text: &mut String, machine: &str, build: &str, date: &str, command
 /// Erasure throughput against plain `DELETE` batches.
 pub fn erase_section(text: &mut String, r: &EraseResult) -> anyhow::Result<()> {
     let share = r.lethe_rows_per_second() / r.baseline_rows_per_second().max(1e-9);
-    writeln!(text, "\n## Erasure throughput\n")?;
     writeln!(
         text,
         "One deletion request for {} closed conversations spread evenly through a store of {} (the import data set), run as a job with `job_batch_size = {}` and `retain_metrics = false`, timed from the job's claim to `completed` (every batch, the blob deletions, verification and the WAL truncation). The baseline deletes the same rows from a copy of the same database with plain `DELETE … WHERE conversation_id IN (…)` statements per table, {} conversations per `BEGIN IMMEDIATE` transaction through one connection with the same pragmas (`secure_delete=ON`), unlinks the same blob files after each commit and truncates the WAL at the end.\n",
@@ -72,7 +71,6 @@ pub fn erase_section(text: &mut String, r: &EraseResult) -> anyhow::Result<()> {
 pub fn subject_section(text: &mut String, r: &SubjectResult) -> anyhow::Result<()> {
     let (lethe, raw) = (SubjectResult::median(&r.lethe_ms), SubjectResult::median(&r.raw_ms));
     let bound = 2.0 * raw + 20.0;
-    writeln!(text, "\n## One person's erasure, end to end\n")?;
     writeln!(
         text,
         "{} people, one after another, each a consumer with {} closed conversations ({} messages and one free-text survey answer each). lethe: `POST …/deletion-requests {{consumer_ids: [id], include_conversations: true}}` on an account with no grace period, timed from the request's `finalized` entry to its `completed` entry in its own timeline (the job: erasure, verification, WAL truncation). Raw: one `BEGIN IMMEDIATE` transaction deleting the same rows (conversations and their messages, attributes, survey answers, metrics and keys; the consumer's profile, lookups and key) with plain statements on a copy of the same database.\n",
@@ -107,7 +105,6 @@ pub fn subject_section(text: &mut String, r: &SubjectResult) -> anyhow::Result<(
 pub fn online_section(text: &mut String, r: &OnlineResult) -> anyhow::Result<()> {
     let growth_mib = mib(r.rss_peak.rss_kib.saturating_sub(r.rss_job_start.rss_kib));
     let met = r.search.p99_ms <= 25.0 && r.ingest.p99_ms <= 50.0;
-    writeln!(text, "\n## Online traffic during an erasure job\n")?;
     writeln!(
         text,
         "A job erasing {} conversations from a store of {} (as in *Erasure throughput*, default `job_batch_size`) starts; for the next {} s, {} closed-loop connections run LivePerson consumer searches (`limit=50`, random consumers) and {} closed-loop connections ingest new single conversations (five messages, an existing consumer) through `POST /v1/accounts/{{site_id}}/conversations`. The job must still be running when the window ends. RSS is read before the request, once it is created and every second until the job completes. While ingests arrive the runner keeps its batches to 5 items.\n",

@@ -237,16 +237,25 @@ fn file_type(content_type: &str) -> String {
     content_type.rsplit('/').next().unwrap_or(content_type).to_uppercase()
 }
 
-fn message_data(site: &str, conversation_id: &str, body: MessageBody, content_type: Option<&str>) -> MessageData {
+/// A message's wire type and content.
+fn message_data(
+    site: &str,
+    conversation_id: &str,
+    body: MessageBody,
+    content_type: Option<&str>,
+) -> (&'static str, MessageData) {
     match body {
-        MessageBody::Text(text) => MessageData::Msg { text },
-        MessageBody::Link { url, caption } => MessageData::Link { url, caption },
-        MessageBody::HostedFile { file_id, caption } => MessageData::File(HostedFile {
-            relative_path: format!("/v1/accounts/{site}/conversations/{conversation_id}/files/{file_id}"),
-            file_type: content_type.map(file_type),
-            caption,
-        }),
-        MessageBody::RichContent(content) => MessageData::RichContent { content },
+        MessageBody::Text(text) => ("TEXT_PLAIN", MessageData::Msg { text }),
+        MessageBody::Link { url, caption } => ("LINK", MessageData::Link { url, caption }),
+        MessageBody::HostedFile { file_id, caption } => (
+            "HOSTED_FILE",
+            MessageData::File(HostedFile {
+                relative_path: format!("/v1/accounts/{site}/conversations/{conversation_id}/files/{file_id}"),
+                file_type: content_type.map(file_type),
+                caption,
+            }),
+        ),
+        MessageBody::RichContent(content) => ("RICH_CONTENT", MessageData::RichContent { content }),
     }
 }
 
@@ -255,19 +264,15 @@ fn message_records(site: &str, conversation_id: &str, messages: Vec<MessageView>
     messages
         .into_iter()
         .map(|m| {
-            let message_type = match &m.body {
-                MessageBody::Text(_) => "TEXT_PLAIN",
-                MessageBody::Link { .. } => "LINK",
-                MessageBody::HostedFile { .. } => "HOSTED_FILE",
-                MessageBody::RichContent(_) => "RICH_CONTENT",
-            };
+            let (message_type, message_data) =
+                message_data(site, conversation_id, m.body, m.file_content_type.as_deref());
             MessageRecord {
-                message_data: message_data(site, conversation_id, m.body, m.file_content_type.as_deref()),
                 message_id: m.id,
                 seq: m.seq,
                 time: LpTime(m.time),
                 time_l: m.time,
                 message_type,
+                message_data,
                 participant_id: m.participant_id,
                 sent_by: if m.sent_by == "consumer" { "Consumer" } else { "Agent" },
             }
@@ -378,7 +383,7 @@ mod tests {
 
     #[test]
     fn message_data_keeps_the_wire_shape() {
-        let data = |body| serde_json::to_value(message_data("s", "c", body, Some("image/png"))).unwrap();
+        let data = |body| serde_json::to_value(message_data("s", "c", body, Some("image/png")).1).unwrap();
         assert_eq!(data(MessageBody::Text("hi".into())), json!({"msg": {"text": "hi"}}));
         assert_eq!(
             data(MessageBody::Link {

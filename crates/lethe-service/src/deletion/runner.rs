@@ -186,14 +186,11 @@ impl Lethe {
         known: &'a mut Option<(Millis, AccountSettings)>,
     ) -> ServiceResult<&'a AccountSettings> {
         let now = self.now();
-        let fresh = matches!(known, Some((read_at, _)) if now - *read_at < SETTINGS_REREAD_MS);
-        if !fresh {
-            *known = Some((now, self.account_settings(site).await?));
-        }
-        match known {
-            Some((_, settings)) => Ok(settings),
-            None => Err(ServiceError::Internal("account settings were not read".into())),
-        }
+        let read = match known.take() {
+            Some((read_at, settings)) if now - read_at < SETTINGS_REREAD_MS => (read_at, settings),
+            _ => (now, self.account_settings(site).await?),
+        };
+        Ok(&known.insert(read).1)
     }
 
     async fn erase_next_batch(
