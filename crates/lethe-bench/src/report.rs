@@ -1,4 +1,5 @@
-//! Results: each benchmark saves its figures as JSON under `<data>/results/`, and
+//! Results: each benchmark saves its figures as JSON under `<data>/results/` (one
+//! sub-directory per scale other than the target), and
 //! BENCHMARKS.md is rendered from whatever results exist, so benchmarks can be re-run
 //! one at a time. A `## Notes` section written by hand is kept across renders.
 
@@ -42,6 +43,11 @@ impl Scale {
         )
     }
 
+    /// Whether this is the scale the requirements are stated at.
+    fn is_target(&self) -> bool {
+        (self.consumers, self.conversations) == TARGET
+    }
+
     fn describe(&self) -> String {
         let mut text = format!(
             "{} consumers, {} conversations × {} messages (`lethe demo`, seed {})",
@@ -50,7 +56,7 @@ impl Scale {
             self.messages,
             self.seed
         );
-        if (self.consumers, self.conversations) != TARGET {
+        if !self.is_target() {
             text.push_str(&format!(
                 " — **not the target scale** ({} / {})",
                 thousands(TARGET.0),
@@ -61,8 +67,17 @@ impl Scale {
     }
 }
 
+/// The target scale's results sit in `<data>/results/`, any other scale's in a
+/// sub-directory named after it, so a quick run at a small scale never replaces a
+/// recorded figure.
 fn results_dir(common: &Common) -> PathBuf {
-    common.data.join("results")
+    let scale = Scale::of(common);
+    let dir = common.data.join("results");
+    if scale.is_target() {
+        dir
+    } else {
+        dir.join(scale.dir_name())
+    }
 }
 
 /// Saves one benchmark's result for rendering.
@@ -94,7 +109,9 @@ pub fn render(common: &Common) -> anyhow::Result<()> {
         "# lethe benchmarks\n\n\
          Measured with `lethe-bench` (`crates/lethe-bench`), which drives the release `lethe` binary \
          as a child process. Everything above *Notes* is generated: re-running a benchmark rewrites \
-         its section. Data sets and databases go to `bench-data/` (git-ignored).\n",
+         its section. Data sets and databases go to `bench-data/` (git-ignored), each run's figures \
+         to `bench-data/results/`, in a sub-directory for any scale but the target one, so a quick \
+         small run never replaces a recorded figure.\n",
     );
     let old = std::fs::read_to_string(&common.out).unwrap_or_default();
     let text = &mut text;
@@ -404,7 +421,31 @@ fn intercom_section(text: &mut String, r: &crate::intercom::IntercomResult) -> a
 
 #[cfg(test)]
 mod tests {
-    use super::{existing_section, thousands};
+    use super::{existing_section, results_dir, thousands};
+    use crate::Common;
+    use std::path::PathBuf;
+
+    fn common(consumers: u64, conversations: u64) -> Common {
+        Common {
+            lethe: PathBuf::from("lethe"),
+            data: PathBuf::from("data"),
+            out: PathBuf::from("B.md"),
+            migrations: PathBuf::from("m"),
+            consumers,
+            conversations,
+            messages: 10,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn only_the_target_scale_saves_to_the_recorded_results() {
+        assert_eq!(results_dir(&common(100_000, 1_000_000)), PathBuf::from("data/results"));
+        assert_eq!(
+            results_dir(&common(10_000, 100_000)),
+            PathBuf::from("data/results/c10000-v100000-m10-s1")
+        );
+    }
 
     #[test]
     fn a_section_without_a_result_keeps_its_text() {
