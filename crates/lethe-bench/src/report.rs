@@ -114,69 +114,53 @@ pub fn render(common: &Common) -> anyhow::Result<()> {
          small run never replaces a recorded figure.\n",
     );
     let old = std::fs::read_to_string(&common.out).unwrap_or_default();
-    let text = &mut text;
-    let old = old.as_str();
-    section(text, old, "Import throughput", load(common, "import")?, import_section)?;
-    section(
-        text,
-        old,
-        "Consumer search latency",
-        load(common, "search")?,
-        search_section,
-    )?;
-    section(
-        text,
-        old,
-        "Idle memory of `lethe serve`",
-        load(common, "rss")?,
-        rss_section,
-    )?;
-    section(
-        text,
-        old,
-        "Intercom synchronous delete",
-        load(common, "intercom")?,
-        intercom_section,
-    )?;
+    let mut report = Sections {
+        common,
+        old: &old,
+        text: &mut text,
+    };
     use crate::report_erasure::{erase_section, online_section, subject_section};
-    section(text, old, "Erasure throughput", load(common, "erase")?, erase_section)?;
-    section(
-        text,
-        old,
-        "Online traffic during an erasure job",
-        load(common, "online")?,
-        online_section,
-    )?;
-    section(
-        text,
-        old,
-        "One person's erasure, end to end",
-        load(common, "subject")?,
-        subject_section,
-    )?;
+    report.add("import", "Import throughput", import_section)?;
+    report.add("search", "Consumer search latency", search_section)?;
+    report.add("rss", "Idle memory of `lethe serve`", rss_section)?;
+    report.add("intercom", "Intercom synchronous delete", intercom_section)?;
+    report.add("erase", "Erasure throughput", erase_section)?;
+    report.add("online", "Online traffic during an erasure job", online_section)?;
+    report.add("subject", "One person's erasure, end to end", subject_section)?;
     text.push_str(&existing_notes(common));
     std::fs::write(&common.out, text)?;
     Ok(())
 }
 
-/// Renders a section (its heading, then its body) from its saved result. Results live in the git-ignored `bench-data/`,
-/// so a checkout usually holds only some of them: a section without one keeps what the
-/// report already says instead of disappearing.
-fn section<T>(
-    text: &mut String,
-    old: &str,
-    heading: &str,
-    result: Option<T>,
-    render: fn(&mut String, &T) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    match result {
-        Some(r) => {
-            writeln!(text, "\n## {heading}\n")?;
-            render(text, &r)
-        }
-        None => {
-            text.push_str(existing_section(old, heading).unwrap_or_default());
-            Ok(())
+/// The report being written, section by section.
+struct Sections<'a> {
+    common: &'a Common,
+    /// The report as it stood before this render.
+    old: &'a str,
+    text: &'a mut String,
+}
+
+impl Sections<'_> {
+    /// Renders a section (its heading, then its body) from the result saved as `name`.
+    /// Results live in the git-ignored `bench-data/`, so a checkout usually holds only some
+    /// of them: a section without one keeps what the report already says instead of
+    /// disappearing.
+    fn add<T: DeserializeOwned>(
+        &mut self,
+        name: &str,
+        heading: &str,
+        render: fn(&mut String, &T) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        match load::<T>(self.common, name)? {
+            Some(r) => {
+                writeln!(self.text, "\n## {heading}\n")?;
+                render(self.text, &r)
+            }
+            None => {
+                self.text
+                    .push_str(existing_section(self.old, heading).unwrap_or_default());
+                Ok(())
+            }
         }
     }
 }

@@ -159,9 +159,10 @@ pub async fn run(common: &Common, plan: &Plan) -> anyhow::Result<()> {
 }
 
 /// Reads the database file once, so that the measured requests find it in the OS page
-/// cache, as on a server that has been up for a while. This machine keeps only about
-/// 6 GiB of page cache: after a build or another data set, a 4 GiB database is partly
-/// on disk again, and runs without this varied by a factor of two.
+/// cache, as on a server that has been up for a while. This machine's kernel evicts any
+/// page left untouched for a minute (DAMON `pageout`), so a 4 GiB database is partly on
+/// disk again after a build or another data set, and runs without this varied by a
+/// factor of two.
 fn read_through(db: &std::path::Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let bytes = std::io::copy(&mut std::fs::File::open(db)?, &mut std::io::sink())?;
