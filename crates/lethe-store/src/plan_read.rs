@@ -8,8 +8,8 @@ use crate::sql::{self, Style};
 use crate::sqlite::SqliteStore;
 use async_trait::async_trait;
 
-/// Lists are bound one parameter per id; this keeps every statement far below the
-/// engines' parameter limits.
+/// Ids per statement: a plan can name hundreds of thousands of conversations, and
+/// chunks keep each bound list and each result set small.
 const CHUNK: usize = 1_000;
 
 type StatsRow = (String, String, Option<String>, String, i64, i64, i64, i64, i64);

@@ -20,6 +20,7 @@ fn arguments(sql: &Sql) -> PgArguments {
             Param::Int(v) => args.add(*v),
             Param::Text(v) => args.add(v.clone()),
             Param::Blob(v) => args.add(v.clone()),
+            Param::TextList(v) => args.add(v.clone()),
         };
     }
     args

@@ -11,6 +11,9 @@ pub(crate) enum Param {
     Int(i64),
     Text(String),
     Blob(Vec<u8>),
+    /// A list of text values: one parameter whatever its length, so a statement's text
+    /// (and the prepared statement cached for it) does not change with the list's size.
+    TextList(Vec<String>),
 }
 
 /// How the engine spells the n-th parameter.
@@ -55,15 +58,16 @@ impl Sql {
         self
     }
 
+    /// Membership in a list bound as one parameter: a `text[]` on PostgreSQL, a JSON
+    /// array on SQLite. A list spelled out as `IN (?, ?, …)` made a new statement for every
+    /// length; searches of consumers with 1 to 50 conversations overflowed the prepared-
+    /// statement cache and re-parsed their queries.
     fn bind_list(&mut self, values: &[String]) -> &mut Self {
-        self.push(" IN (");
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(Param::Text(value.clone()));
-        }
-        self.push(")")
+        let (head, tail) = match self.style {
+            Style::Dollar => (" = ANY(", ")"),
+            Style::Question => (" IN (SELECT value FROM json_each(", "))"),
+        };
+        self.push(head).bind(Param::TextList(values.to_vec())).push(tail)
     }
 }
 

@@ -88,6 +88,11 @@ impl Readers {
     }
 }
 
+/// A list parameter as the JSON array `json_each` reads.
+fn json_array(values: &[String]) -> String {
+    serde_json::to_string(values).expect("a list of strings always serialises")
+}
+
 pub(crate) fn rows<T>(
     conn: &Connection,
     sql: &Sql,
@@ -99,6 +104,7 @@ pub(crate) fn rows<T>(
             Param::Int(v) => stmt.raw_bind_parameter(i + 1, v)?,
             Param::Text(v) => stmt.raw_bind_parameter(i + 1, v)?,
             Param::Blob(v) => stmt.raw_bind_parameter(i + 1, v)?,
+            Param::TextList(v) => stmt.raw_bind_parameter(i + 1, json_array(v))?,
         }
     }
     let mut out = Vec::new();
@@ -327,5 +333,50 @@ impl ReadStore for SqliteStore {
                 result
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile_options() -> Vec<String> {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
+        let options = stmt.query_map([], |r| r.get(0)).unwrap();
+        options.collect::<Result<_, _>>().unwrap()
+    }
+
+    /// `.cargo/config.toml` sets these; without them the read connections share one
+    /// page-cache mutex and one allocation mutex.
+    #[test]
+    fn sqlite_is_built_without_process_wide_mutexes() {
+        let options = compile_options();
+        assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
+    /// A list is one parameter whatever its length, and a value is matched as data:
+    /// quotes and brackets in an id do not change the query.
+    #[test]
+    fn list_parameters_bind_as_one_json_array() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE consumers (account_id TEXT, consumer_id TEXT);
+             INSERT INTO consumers VALUES ('s', 'a'), ('s', 'b\"]'), ('s', 'c'), ('t', 'c');",
+        )
+        .unwrap();
+        let query = |ids: &[&str]| {
+            let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            let sql = sql::existing_consumers(Style::Question, "s", &ids);
+            assert_eq!(sql.params.len(), 2);
+            let mut found = rows(&conn, &sql, |r| r.get::<_, String>(0)).unwrap();
+            found.sort();
+            found
+        };
+        assert_eq!(query(&["b\"]", "c", "zz"]), ["b\"]", "c"]);
+        assert_eq!(query(&["a"]), ["a"]);
+        assert!(query(&[]).is_empty());
     }
 }
