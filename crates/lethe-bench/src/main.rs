@@ -193,10 +193,23 @@ pub struct RssArgs {
 
 /// The command line as typed, for the "reproduce" rows of the report.
 pub fn invocation() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    measured_args(std::env::args().skip(1))
+}
+
+/// The arguments that shape a measurement: `--out` only says where the report goes.
+fn measured_args(args: impl Iterator<Item = String>) -> String {
+    let mut kept = Vec::new();
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        if arg == "--out" {
+            args.next();
+        } else if !arg.starts_with("--out=") {
+            kept.push(arg);
+        }
+    }
     format!(
         "cargo build --release -p lethe-cli && cargo run --release -p lethe-bench -- {}",
-        args.join(" ")
+        kept.join(" ")
     )
 }
 
@@ -240,4 +253,14 @@ async fn main() -> anyhow::Result<()> {
     report::render(common)?;
     eprintln!("lethe-bench: wrote {}", common.out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_reproduce_line_leaves_out_where_the_report_went() {
+        let line = |args: &[&str]| super::measured_args(args.iter().map(|a| a.to_string()));
+        assert!(line(&["--out", "/tmp/B.md", "search", "--duration", "5"]).ends_with("-- search --duration 5"));
+        assert!(line(&["--out=/tmp/B.md", "--consumers", "10", "rss"]).ends_with("-- --consumers 10 rss"));
+    }
 }
