@@ -197,9 +197,8 @@ pub fn invocation() -> String {
 }
 
 /// The arguments that shape a measurement: `--out` only says where the report goes.
-fn measured_args(args: impl Iterator<Item = String>) -> String {
+fn measured_args(mut args: impl Iterator<Item = String>) -> String {
     let mut kept = Vec::new();
-    let mut args = args;
     while let Some(arg) = args.next() {
         if arg == "--out" {
             args.next();
