@@ -544,7 +544,41 @@ async fn a_scheduled_job_wakes_the_runners(app: TestApp) {
     }
 }
 
+/// A blob the store cannot delete holds back only the request that queued it: another
+/// request in the same account still completes, and its own file is gone.
+async fn a_stuck_blob_holds_back_only_its_own_request(app: TestApp) {
+    app.create_account("acme").await;
+    let key = app.key_named("acme", "dpo", &ACCOUNT_SCOPES).await;
+    settings(&app, "acme", &key, json!({"grace_period_seconds": 0})).await;
+    person(&app, &key, "STUCK").await;
+    let stuck = common::walk(&app.dir.path().join("blobs"));
+    assert_eq!(stuck.len(), 1);
+    std::fs::remove_file(&stuck[0]).unwrap();
+    std::fs::create_dir_all(stuck[0].join("in-the-way")).unwrap();
+    let held = create(&app, "acme", &key, json!({"conversation_ids": ["conv-STUCK-canary"]})).await;
+    app.run_jobs().await;
+    let (_, held) = get(&app, "acme", &key, &format!("/{}", held["id"])).await;
+    assert!(
+        held["job"]["last_error"].as_str().unwrap().contains("blob store"),
+        "{held}"
+    );
+
+    person(&app, &key, "TGT").await;
+    let created = create(&app, "acme", &key, json!({"conversation_ids": ["conv-TGT-canary"]})).await;
+    app.run_jobs().await;
+    let (_, done) = get(&app, "acme", &key, &format!("/{}", created["id"])).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let left = common::walk(&app.dir.path().join("blobs"));
+    assert!(
+        left.iter().all(|path| path.starts_with(&stuck[0])),
+        "the target's file is gone: {left:?}"
+    );
+    let path = "/v1/accounts/acme/conversations/conv-TGT-canary";
+    assert_eq!(app.json(Method::GET, path, Some(&key), None).await.0, 404);
+}
+
 backend_tests!(
+    a_stuck_blob_holds_back_only_its_own_request,
     a_scheduled_job_wakes_the_runners,
     two_runners_erase_each_item_once,
     a_failed_job_runs_again_when_an_operator_says_so,

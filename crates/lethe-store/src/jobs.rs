@@ -127,6 +127,18 @@ pub enum BatchResult {
     Fenced,
 }
 
+/// Which queued blob deletions to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobQueue<'a> {
+    /// Every account's.
+    All,
+    /// One account's.
+    Account(&'a str),
+    /// Those one request's erasure queued, and any of its account queued before owners
+    /// were recorded.
+    Request { account: &'a str, request_id: i64 },
+}
+
 /// A blob still to delete.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BlobDeletion {
@@ -183,7 +195,7 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     /// Blobs still to delete (oldest first).
-    async fn pending_blob_deletions(&self, account: Option<&str>, limit: i64) -> StoreResult<Vec<BlobDeletion>>;
+    async fn pending_blob_deletions(&self, queue: BlobQueue<'_>, limit: i64) -> StoreResult<Vec<BlobDeletion>>;
     async fn blob_deletions_done(&self, ids: &[i64]) -> StoreResult<()>;
     async fn blob_deletion_failed(&self, id: i64, error: &str) -> StoreResult<()>;
     /// Rows and keys left of these conversations and consumers (verification).

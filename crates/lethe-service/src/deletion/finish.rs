@@ -7,7 +7,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::Lethe;
 use lethe_domain::deletion::{RequestStatus, HASHED_PREFIX};
 use lethe_domain::SiteId;
-use lethe_store::{JobRecord, RequestChange, RequestItem, RequestUpdates};
+use lethe_store::{BlobQueue, JobRecord, RequestChange, RequestItem, RequestUpdates};
 use serde_json::json;
 
 /// How long a job waits before looking again (blob store lagging, WAL busy).
@@ -57,8 +57,14 @@ impl Lethe {
                 .await
                 .map(|_| Step::Stop)
         };
-        // Their outbox records go in the finishing transaction.
-        let (deleted, failure) = self.delete_queued_blobs(Some(site)).await?;
+        // Only this request's blobs: one the store refuses holds back the request that
+        // queued it, not every request of the account. Their outbox records go in the
+        // finishing transaction.
+        let queue = BlobQueue::Request {
+            account: site.as_str(),
+            request_id: job.request_id,
+        };
+        let (deleted, failure) = self.delete_queued_blobs(queue).await?;
         blobs_gone.extend(deleted);
         let blobs_deleted = std::mem::take(blobs_gone);
         if let Some(error) = failure {

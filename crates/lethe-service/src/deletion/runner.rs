@@ -7,7 +7,8 @@ use lethe_domain::deletion::RequestStatus;
 use lethe_domain::settings::{AccountSettings, ErasureMode, ExecutionWindow};
 use lethe_domain::{Millis, SiteId};
 use lethe_store::{
-    BatchPlan, BatchResult, BlobDeletion, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft, RequestItem,
+    BatchPlan, BatchResult, BlobDeletion, BlobQueue, ConversationMask, ItemErasure, JobRecord, Lease, LogDraft,
+    RequestItem,
 };
 use serde_json::json;
 
@@ -294,15 +295,16 @@ impl Lethe {
     /// Deletes queued blobs (every one, or one account's); a failure stays queued and
     /// the last one is returned.
     pub async fn drain_blob_deletions(&self, site: Option<&SiteId>) -> ServiceResult<Option<String>> {
-        let (deleted, failure) = self.delete_queued_blobs(site).await?;
+        let queue = site.map_or(BlobQueue::All, |s| BlobQueue::Account(s.as_str()));
+        let (deleted, failure) = self.delete_queued_blobs(queue).await?;
         self.store.blob_deletions_done(&deleted).await?;
         Ok(failure)
     }
 
     /// Deletes queued blobs; the outbox ids of those now gone (the caller removes the
     /// records) and the last failure.
-    pub(super) async fn delete_queued_blobs(&self, site: Option<&SiteId>) -> ServiceResult<(Vec<i64>, Option<String>)> {
-        let pending = self.store.pending_blob_deletions(site.map(SiteId::as_str), 500).await?;
+    pub(super) async fn delete_queued_blobs(&self, queue: BlobQueue<'_>) -> ServiceResult<(Vec<i64>, Option<String>)> {
+        let pending = self.store.pending_blob_deletions(queue, 500).await?;
         self.delete_blobs(pending).await
     }
 

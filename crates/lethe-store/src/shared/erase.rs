@@ -47,6 +47,7 @@ async fn lock_conversations(
 async fn erase_conversations(
     tx: &mut Tx,
     account: &str,
+    request_id: i64,
     items: &[&ItemErasure],
     plan: &BatchPlan,
     counts: &mut BatchCounts,
@@ -70,7 +71,7 @@ async fn erase_conversations(
         return Ok(outcomes);
     }
     let ids: Vec<String> = erasable.iter().map(|i| i.id.clone()).collect();
-    queue_blob_deletions(tx, account, &ids, plan.now, counts).await?;
+    queue_blob_deletions(tx, account, request_id, &ids, plan.now, counts).await?;
     counts.messages += delete_conversation_rows(tx, "messages", account, &ids).await? as i64;
     delete_conversation_rows(tx, "conversation_attributes", account, &ids).await?;
     counts.survey_answers += delete_conversation_rows(tx, "survey_answers", account, &ids).await? as i64;
@@ -119,6 +120,7 @@ async fn erase_conversations(
 async fn queue_blob_deletions(
     tx: &mut Tx,
     account: &str,
+    request_id: i64,
     ids: &[String],
     now: i64,
     counts: &mut BatchCounts,
@@ -129,10 +131,14 @@ async fn queue_blob_deletions(
     let files: Vec<(String, i64)> = query.build_query_as().fetch_all(&mut **tx).await?;
     counts.files += files.len() as i64;
     counts.bytes += files.iter().map(|(_, size)| size).sum::<i64>();
-    for chunk in files.chunks(MAX_BINDS / 3) {
-        let mut insert = QueryBuilder::<Db>::new("INSERT INTO blob_deletions (account_id, blob_key, created_at) ");
+    for chunk in files.chunks(MAX_BINDS / 4) {
+        let mut insert =
+            QueryBuilder::<Db>::new("INSERT INTO blob_deletions (account_id, request_id, blob_key, created_at) ");
         insert.push_values(chunk, |mut row, (blob_key, _)| {
-            row.push_bind(account).push_bind(blob_key.as_str()).push_bind(now);
+            row.push_bind(account)
+                .push_bind(request_id)
+                .push_bind(blob_key.as_str())
+                .push_bind(now);
         });
         insert.push(" RETURNING id, account_id, blob_key");
         let queued: Vec<BlobDeletion> = insert.build_query_as().fetch_all(&mut **tx).await?;
@@ -207,7 +213,7 @@ async fn erase_items(tx: &mut Tx, account: &str, request_id: i64, plan: &BatchPl
         plan.items.iter().partition(|i| i.kind == "consumer");
     let mut outcomes = Vec::new();
     if !conversations.is_empty() {
-        outcomes.extend(erase_conversations(tx, account, &conversations, plan, &mut counts).await?);
+        outcomes.extend(erase_conversations(tx, account, request_id, &conversations, plan, &mut counts).await?);
     }
     if !consumers.is_empty() {
         outcomes.extend(erase_consumers(tx, account, &consumers, &mut counts).await?);

@@ -255,10 +255,21 @@ impl JobStore for Backend {
         Ok(())
     }
 
-    async fn pending_blob_deletions(&self, account: Option<&str>, limit: i64) -> Res<Vec<BlobDeletion>> {
+    async fn pending_blob_deletions(&self, queue: BlobQueue<'_>, limit: i64) -> Res<Vec<BlobDeletion>> {
         let mut query = QueryBuilder::<Db>::new("SELECT id, account_id, blob_key FROM blob_deletions");
-        if let Some(account) = account {
-            query.push(" WHERE account_id = ").push_bind(account);
+        match queue {
+            BlobQueue::All => {}
+            BlobQueue::Account(account) => {
+                query.push(" WHERE account_id = ").push_bind(account);
+            }
+            BlobQueue::Request { account, request_id } => {
+                query
+                    .push(" WHERE account_id = ")
+                    .push_bind(account)
+                    .push(" AND (request_id = ")
+                    .push_bind(request_id)
+                    .push(" OR request_id IS NULL)");
+            }
         }
         query.push(" ORDER BY id LIMIT ").push_bind(limit);
         Ok(query.build_query_as().fetch_all(self.read_pool()).await?)
