@@ -300,6 +300,11 @@ async fn concurrent_deletes_answer_once(app: TestApp) {
     let mut statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, vec![200, 404, 404, 404, 404], "{answers:?}");
+    // Concurrent writers took turns on the account's change-log head.
+    let (_, report) = app
+        .json(Method::GET, "/v1/accounts/acme/change-log/verify", Some(&key), None)
+        .await;
+    assert_eq!(report["valid"].as_bool(), Some(true), "{report}");
 }
 
 backend_tests!(
