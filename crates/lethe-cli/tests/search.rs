@@ -310,4 +310,42 @@ async fn liveperson_search(app: TestApp) {
     assert_eq!(status, 400);
 }
 
-backend_tests!(native_search_filters_and_keyset_paging, liveperson_search);
+/// A page too large to read on the async worker is read on a blocking thread; both
+/// give the same records.
+async fn large_and_small_pages_agree(app: TestApp) {
+    let key = seed(&app).await;
+    for i in 24..30i64 {
+        let extra = json!({
+            "consumer_id": "u0",
+            "messages": [{"id": "m1", "time": at(BASE + i * 5 * MINUTE + 1000), "sent_by": "consumer", "text": format!("text {i}")}],
+        });
+        let conv = conversation(&format!("c{i:02}"), &at(BASE + i * 5 * MINUTE), extra);
+        let (status, body) = app
+            .json(Method::POST, "/v1/accounts/acme/conversations", Some(&key), Some(conv))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let range = json!({"start": {"from": BASE, "to": BASE + 200 * MINUTE}});
+    let page = |query: String| {
+        let (app, key, range) = (&app, &key, range.clone());
+        async move {
+            let (status, page) = app.json(Method::POST, &lp(&query), Some(key), Some(range)).await;
+            assert_eq!(status, 200, "{page}");
+            page["conversationHistoryRecords"].as_array().unwrap().clone()
+        }
+    };
+    let whole = page("search?offset=0&limit=30".into()).await;
+    assert_eq!(whole.len(), 30);
+    let mut halves = page("search?offset=0&limit=15".into()).await;
+    halves.extend(page("search?offset=15&limit=15".into()).await);
+    assert_eq!(whole, halves);
+    assert!(whole
+        .iter()
+        .all(|r| r["messageRecords"][0]["messageData"]["msg"]["text"].is_string()));
+}
+
+backend_tests!(
+    native_search_filters_and_keyset_paging,
+    liveperson_search,
+    large_and_small_pages_agree
+);

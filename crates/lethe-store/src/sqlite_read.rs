@@ -78,6 +78,23 @@ impl Readers {
         .map_err(StoreError::from)
     }
 
+    /// Runs `work` on this thread when a connection is idle right now, saving the two
+    /// thread hand-offs of [`Readers::run`]; `None` when none is idle or `work` declines.
+    /// Work run here holds up every task of this async worker, so callers decline
+    /// anything but small reads.
+    pub(crate) fn try_inline<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<Option<T>>,
+    ) -> StoreResult<Option<T>> {
+        let Ok(_permit) = self.permits.try_acquire() else {
+            return Ok(None);
+        };
+        let conn = self.take();
+        let result = work(&conn);
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        Ok(result?)
+    }
+
     fn take(&self) -> Connection {
         // A permit guarantees a connection is idle.
         self.idle
@@ -245,9 +262,18 @@ impl SqliteStore {
         sql: Sql,
         map: fn(&Row<'_>) -> rusqlite::Result<T>,
     ) -> StoreResult<Option<T>> {
-        self.readers()
-            .run(move |conn| Ok(rows(conn, &sql, map)?.into_iter().next()))
-            .await
+        fn first<T>(
+            conn: &Connection,
+            sql: &Sql,
+            map: fn(&Row<'_>) -> rusqlite::Result<T>,
+        ) -> rusqlite::Result<Option<T>> {
+            Ok(rows(conn, sql, map)?.into_iter().next())
+        }
+        // One row by key: small enough for the async worker.
+        if let Some(found) = self.readers().try_inline(|conn| first(conn, &sql, map).map(Some))? {
+            return Ok(found);
+        }
+        self.readers().run(move |conn| first(conn, &sql, map)).await
     }
 }
 
@@ -308,31 +334,62 @@ impl ReadStore for SqliteStore {
         page: &Page,
         wanted: PartsWanted,
     ) -> StoreResult<SearchPage> {
-        let count = matches!(page, Page::Offset { .. }).then(|| sql::count(Style::Question, account, filter));
-        let query = sql::page(Style::Question, account, filter, sort, page);
-        let page = page.clone();
-        let account = account.to_owned();
-        self.readers()
-            .run(move |conn| {
-                // Count, page and child rows read in one transaction: one consistent
-                // snapshot, and one hand-off between threads for the whole search.
-                conn.execute_batch("BEGIN")?;
-                let result = (|| {
-                    let total = match &count {
-                        Some(q) => Some(rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64),
-                        None => None,
-                    };
-                    let mut result = finish_page(rows(conn, &query, conversation_row)?, total, &page);
-                    if !result.rows.is_empty() {
-                        let ids: Vec<String> = result.rows.iter().map(|r| r.conversation_id.clone()).collect();
-                        result.parts = read_parts(conn, sql::parts(Style::Question, &account, &ids, wanted))?;
-                    }
-                    Ok(result)
-                })();
-                conn.execute_batch("COMMIT")?;
-                result
-            })
+        let search = SearchQueries {
+            count: matches!(page, Page::Offset { .. }).then(|| sql::count(Style::Question, account, filter)),
+            page_query: sql::page(Style::Question, account, filter, sort, page),
+            page: page.clone(),
+            account: account.to_owned(),
+            wanted,
+        };
+        let readers = self.readers();
+        if let Some(found) = readers.try_inline(|conn| search.read(conn, Some(INLINE_CONVERSATIONS)))? {
+            return Ok(found);
+        }
+        readers
+            .run(move |conn| Ok(search.read(conn, None)?.expect("no size limit, no decline")))
             .await
+    }
+}
+
+/// Conversations a search page may hold to be read on the async worker. A page of 50
+/// conversations reads for milliseconds, and short searches queued behind it on the
+/// worker would wait that long; 99 % of consumers have fewer (see BENCHMARKS.md).
+const INLINE_CONVERSATIONS: usize = 25;
+
+/// The statements of one search.
+struct SearchQueries {
+    count: Option<Sql>,
+    page_query: Sql,
+    page: Page,
+    account: String,
+    wanted: PartsWanted,
+}
+
+impl SearchQueries {
+    /// Count, page and child rows in one transaction: one consistent snapshot. With a
+    /// `limit`, `None` when the page holds more conversations than that (nothing is
+    /// lost: the caller reads again elsewhere).
+    fn read(&self, conn: &Connection, limit: Option<usize>) -> rusqlite::Result<Option<SearchPage>> {
+        conn.execute_batch("BEGIN")?;
+        let result = self.read_in_snapshot(conn, limit);
+        conn.execute_batch("COMMIT")?;
+        result
+    }
+
+    fn read_in_snapshot(&self, conn: &Connection, limit: Option<usize>) -> rusqlite::Result<Option<SearchPage>> {
+        let total = match &self.count {
+            Some(q) => Some(rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64),
+            None => None,
+        };
+        let mut result = finish_page(rows(conn, &self.page_query, conversation_row)?, total, &self.page);
+        if limit.is_some_and(|limit| result.rows.len() > limit) {
+            return Ok(None);
+        }
+        if !result.rows.is_empty() {
+            let ids: Vec<String> = result.rows.iter().map(|r| r.conversation_id.clone()).collect();
+            result.parts = read_parts(conn, sql::parts(Style::Question, &self.account, &ids, self.wanted))?;
+        }
+        Ok(Some(result))
     }
 }
 
