@@ -67,15 +67,10 @@ impl Readers {
             .await
             .map_err(|_| StoreError::Busy("read pool closed".into()))?;
         let readers = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = readers.take();
-            let result = work(&conn);
-            readers.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("read task failed: {e}")))?
-        .map_err(StoreError::from)
+        tokio::task::spawn_blocking(move || readers.with_idle(work))
+            .await
+            .map_err(|e| StoreError::Database(format!("read task failed: {e}")))?
+            .map_err(StoreError::from)
     }
 
     /// Runs `work` on this thread when a connection is idle right now, saving the two
@@ -89,19 +84,37 @@ impl Readers {
         let Ok(_permit) = self.permits.try_acquire() else {
             return Ok(None);
         };
-        let conn = self.take();
-        let result = work(&conn);
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
-        Ok(result?)
+        Ok(self.with_idle(work)?)
     }
 
-    fn take(&self) -> Connection {
-        // A permit guarantees a connection is idle.
-        self.idle
+    /// Runs `work` on an idle connection; the caller holds a permit. The connection goes
+    /// back even if `work` panics, so a permit always finds one.
+    fn with_idle<T>(&self, work: impl FnOnce(&Connection) -> T) -> T {
+        let conn = self
+            .idle
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .pop()
-            .expect("a permit implies an idle connection")
+            .expect("a permit implies an idle connection");
+        let lent = Lent {
+            readers: self,
+            conn: Some(conn),
+        };
+        work(lent.conn.as_ref().expect("set above"))
+    }
+}
+
+/// A connection taken from the idle list, returned when dropped.
+struct Lent<'a> {
+    readers: &'a Readers,
+    conn: Option<Connection>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.readers.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        }
     }
 }
 
@@ -412,6 +425,24 @@ mod tests {
         assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
         assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
         assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
+    /// A read that panics still returns its connection: the next read finds one.
+    #[test]
+    fn a_panicking_read_returns_its_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let readers = Readers::open(&path, 1).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            readers.try_inline(|_| -> rusqlite::Result<Option<()>> { panic!("boom") })
+        }));
+        assert!(panicked.is_err());
+        let one = readers.try_inline(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(Some));
+        assert_eq!(one.unwrap(), Some(1));
     }
 
     /// A list is one parameter whatever its length, and a value is matched as data:
