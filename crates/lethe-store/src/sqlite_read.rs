@@ -355,12 +355,10 @@ impl ReadStore for SqliteStore {
             wanted,
         };
         let readers = self.readers();
-        if let Some(found) = readers.try_inline(|conn| search.read(conn, Some(INLINE_CONVERSATIONS)))? {
+        if let Some(found) = readers.try_inline(|conn| search.read_small(conn))? {
             return Ok(found);
         }
-        readers
-            .run(move |conn| Ok(search.read(conn, None)?.expect("no size limit, no decline")))
-            .await
+        readers.run(move |conn| search.read(conn)).await
     }
 }
 
@@ -379,31 +377,56 @@ struct SearchQueries {
 }
 
 impl SearchQueries {
-    /// Count, page and child rows in one transaction: one consistent snapshot. With a
-    /// `limit`, `None` when the page holds more conversations than that (nothing is
-    /// lost: the caller reads again elsewhere).
-    fn read(&self, conn: &Connection, limit: Option<usize>) -> rusqlite::Result<Option<SearchPage>> {
-        conn.execute_batch("BEGIN")?;
-        let result = self.read_in_snapshot(conn, limit);
-        conn.execute_batch("COMMIT")?;
-        result
+    /// The whole search.
+    fn read(&self, conn: &Connection) -> rusqlite::Result<SearchPage> {
+        in_snapshot(conn, || {
+            let page = self.page(conn)?;
+            self.with_parts(conn, page)
+        })
     }
 
-    fn read_in_snapshot(&self, conn: &Connection, limit: Option<usize>) -> rusqlite::Result<Option<SearchPage>> {
+    /// The whole search, or `None` when the page holds more than [`INLINE_CONVERSATIONS`]
+    /// (nothing is lost: the caller reads again elsewhere).
+    fn read_small(&self, conn: &Connection) -> rusqlite::Result<Option<SearchPage>> {
+        in_snapshot(conn, || {
+            let page = self.page(conn)?;
+            if page.rows.len() > INLINE_CONVERSATIONS {
+                return Ok(None);
+            }
+            self.with_parts(conn, page).map(Some)
+        })
+    }
+
+    /// The total (offset paging) and the page's conversation rows.
+    fn page(&self, conn: &Connection) -> rusqlite::Result<SearchPage> {
         let total = match &self.count {
             Some(q) => Some(rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64),
             None => None,
         };
-        let mut result = finish_page(rows(conn, &self.page_query, conversation_row)?, total, &self.page);
-        if limit.is_some_and(|limit| result.rows.len() > limit) {
-            return Ok(None);
-        }
-        if !result.rows.is_empty() {
-            let ids: Vec<String> = result.rows.iter().map(|r| r.conversation_id.clone()).collect();
-            result.parts = read_parts(conn, sql::parts(Style::Question, &self.account, &ids, self.wanted))?;
-        }
-        Ok(Some(result))
+        Ok(finish_page(
+            rows(conn, &self.page_query, conversation_row)?,
+            total,
+            &self.page,
+        ))
     }
+
+    /// The page with the child rows of its conversations.
+    fn with_parts(&self, conn: &Connection, mut page: SearchPage) -> rusqlite::Result<SearchPage> {
+        if !page.rows.is_empty() {
+            let ids: Vec<String> = page.rows.iter().map(|r| r.conversation_id.clone()).collect();
+            page.parts = read_parts(conn, sql::parts(Style::Question, &self.account, &ids, self.wanted))?;
+        }
+        Ok(page)
+    }
+}
+
+/// Runs `reads` in one read transaction: count, page and child rows from one consistent
+/// snapshot.
+fn in_snapshot<T>(conn: &Connection, reads: impl FnOnce() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    conn.execute_batch("BEGIN")?;
+    let result = reads();
+    conn.execute_batch("COMMIT")?;
+    result
 }
 
 #[cfg(test)]
