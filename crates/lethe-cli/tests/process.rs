@@ -62,6 +62,29 @@ impl Server {
         }
     }
 
+    /// The address the server listens on, once it serves.
+    fn address(&mut self) -> String {
+        self.wait_for(|l| {
+            l.contains("lethe is serving").then(|| {
+                l.split("address=")
+                    .nth(1)
+                    .unwrap()
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+        })
+    }
+
+    /// Whether the server process has `file` mapped into memory.
+    #[cfg(target_os = "linux")]
+    fn maps(&self, file: &Path) -> bool {
+        let maps = std::fs::read_to_string(format!("/proc/{}/maps", self.child.id())).unwrap();
+        let file = file.canonicalize().unwrap();
+        maps.lines().any(|l| l.ends_with(file.to_str().unwrap()))
+    }
+
     /// Reads stderr until a line satisfies `pick`.
     fn wait_for<T>(&mut self, pick: impl Fn(&str) -> Option<T>) -> T {
         loop {
@@ -102,19 +125,8 @@ async fn serve_keeps_personal_data_out_of_disk_and_log() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path());
     let operator = server.wait_for(|l| l.starts_with("lethe_").then(|| l.trim().to_owned()));
-    let addr = server.wait_for(|l| {
-        l.contains("lethe is serving").then(|| {
-            l.split("address=")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_owned()
-        })
-    });
+    let base = format!("http://{}", server.address());
     let http = Client::new();
-    let base = format!("http://{addr}");
     let post = |path: &str, body: serde_json::Value| {
         http.post(format!("{base}{path}"))
             .bearer_auth(&operator)
@@ -198,6 +210,72 @@ async fn serve_keeps_personal_data_out_of_disk_and_log() {
         "the log names route templates"
     );
     assert!(!log.contains("/consumers/u1"), "the log never holds raw paths");
+}
+
+/// Searches read the SQLite file through memory maps; once the server has been quiet
+/// for a few seconds it unmaps the file, so its resident size falls back.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_quiet_server_unmaps_its_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = [
+        "demo",
+        "--account",
+        "acme",
+        "--consumers",
+        "5",
+        "--conversations",
+        "40",
+        "--quiet",
+    ];
+    assert!(lethe(dir.path(), &demo).status.success());
+    let key = lethe(
+        dir.path(),
+        &[
+            "keys",
+            "create",
+            "--account",
+            "acme",
+            "--scopes",
+            "conversations:read",
+            "--name",
+            "t",
+        ],
+    );
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
+    // Into the database file: pages still in the WAL are read from there, not mapped.
+    let db = dir.path().join("lethe.db");
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::Connection::close(conn).await.unwrap();
+
+    let mut server = Server::start(dir.path());
+    let base = format!("http://{}", server.address());
+    let search = Client::new()
+        .post(format!(
+            "{base}/messaging_history/api/account/acme/conversations/consumer/search"
+        ))
+        .bearer_auth(&key)
+        .json(&json!({"consumer": "cons-0000001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(search.status(), 200);
+    assert!(server.maps(&db), "a search reads through a mapping of the database");
+    // Quiet is two seconds without a request, checked every two seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while server.maps(&db) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server still maps the database after 15 s without requests"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[test]

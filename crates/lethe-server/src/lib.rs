@@ -134,7 +134,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    tokio::spawn(memory::trim_when_quiet(shutdown.clone()));
+    tokio::spawn(memory::trim_when_quiet(state.lethe.store.clone(), shutdown.clone()));
     tokio::spawn(work(state.clone(), shutdown.clone()));
     tokio::spawn(checkpoint_periodically(state.clone(), shutdown.clone()));
     let app = router(state);

@@ -4,8 +4,12 @@
 //! two-core server holds tens of megabytes it no longer needs until the next burst.
 //! `malloc_trim` releases the free pages of every arena. It runs after a quiet period,
 //! and every ten seconds under load that never pauses (a call takes about a millisecond).
+//! A quiet period also unmaps the database file from the store's readers: under load
+//! the mapped pages are what make reads cheap, once quiet they are only resident size.
 
+use lethe_store::Store;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -26,8 +30,8 @@ pub fn note_request() {
 const BUSY_TRIM_TICKS: u32 = 5;
 
 /// Trims once after every busy spell, and every few quiet-checks while busy, until
-/// shutdown.
-pub async fn trim_when_quiet(shutdown: CancellationToken) {
+/// shutdown; read memory goes back only after a busy spell.
+pub async fn trim_when_quiet(store: Arc<dyn Store>, shutdown: CancellationToken) {
     let mut seen = ANSWERED.load(Ordering::Relaxed);
     let (mut busy, mut busy_ticks) = (false, 0);
     let mut ticks = tokio::time::interval(QUIET);
@@ -46,6 +50,9 @@ pub async fn trim_when_quiet(shutdown: CancellationToken) {
                     }
                 } else if busy {
                     (busy, busy_ticks) = (false, 0);
+                    if let Err(e) = store.release_read_memory() {
+                        tracing::warn!(error = %e, "could not release the readers' memory");
+                    }
                     release_free_heap();
                 }
             }

@@ -145,6 +145,11 @@ pub trait ReadStore: Send + Sync + 'static {
         page: &Page,
         wanted: PartsWanted,
     ) -> StoreResult<SearchPage>;
+    /// Gives back memory that only speeds reads up (SQLite: the readers' mappings of the
+    /// database file); the server calls it once it has gone quiet.
+    fn release_read_memory(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Opens (creating if needed) and migrates the database a URL names.
