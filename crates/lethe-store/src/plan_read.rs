@@ -37,7 +37,7 @@ impl PlanStore for SqliteStore {
             .map(|c| sql::conversation_stats(Style::Question, account, c))
             .collect();
         self.readers()
-            .run(move |conn| {
+            .run_unmapping(move |conn| {
                 let mut out = Vec::new();
                 for q in &queries {
                     out.extend(crate::sqlite_read::rows(conn, q, |r| {
@@ -72,7 +72,7 @@ impl PlanStore for SqliteStore {
     async fn channel_user_since(&self, account: &str, cid_hash: &[u8]) -> StoreResult<Option<i64>> {
         let q = sql::channel_user_since(Style::Question, account, cid_hash);
         self.readers()
-            .run(move |conn| {
+            .run_unmapping(move |conn| {
                 let rows = crate::sqlite_read::rows(conn, &q, |r| r.get::<_, Option<i64>>(0))?;
                 Ok(rows.into_iter().flatten().next())
             })
@@ -87,7 +87,7 @@ impl PlanStore for SqliteStore {
     ) -> StoreResult<Vec<String>> {
         let q = sql::matching_ids(Style::Question, account, filter, cap);
         self.readers()
-            .run(move |conn| crate::sqlite_read::rows(conn, &q, |r| r.get(0)))
+            .run_unmapping(move |conn| crate::sqlite_read::rows(conn, &q, |r| r.get(0)))
             .await
     }
 }
@@ -96,7 +96,7 @@ impl SqliteStore {
     async fn strings(&self, ids: &[String], query: impl Fn(&[String]) -> sql::Sql) -> StoreResult<Vec<String>> {
         let queries: Vec<_> = ids.chunks(CHUNK).map(query).collect();
         self.readers()
-            .run(move |conn| {
+            .run_unmapping(move |conn| {
                 let mut out = Vec::new();
                 for q in &queries {
                     out.extend(crate::sqlite_read::rows(conn, q, |r| r.get(0))?);

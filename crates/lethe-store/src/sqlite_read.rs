@@ -83,6 +83,21 @@ impl Readers {
             .map_err(StoreError::from)
     }
 
+    /// Runs a bulk read that touches pages no search will want soon (planning a deletion
+    /// over 100,000 conversations), then unmaps the file from its connection, so those
+    /// pages do not stay in the server's resident size until it goes quiet.
+    pub(crate) async fn run_unmapping<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.run(move |conn| {
+            let out = work(conn);
+            unmap(conn)?;
+            out
+        })
+        .await
+    }
+
     /// Runs `work` on this thread when a connection is idle right now, saving the two
     /// thread hand-offs of [`Readers::run`]; `None` when none is idle or `work` declines.
     /// Work run here holds up every task of this async worker, so callers decline
@@ -102,9 +117,7 @@ impl Readers {
     pub(crate) fn unmap_idle(&self) -> StoreResult<()> {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         for conn in idle.iter() {
-            // A new limit unmaps the file; restoring the limit maps it on the next read.
-            conn.pragma_update(None, "mmap_size", 0)?;
-            conn.pragma_update(None, "mmap_size", READ_MAP_BYTES)?;
+            unmap(conn)?;
         }
         Ok(())
     }
@@ -124,6 +137,13 @@ impl Readers {
         };
         work(lent.conn.as_ref().expect("set above"))
     }
+}
+
+/// Unmaps the database file from one connection; its next read maps the file again.
+fn unmap(conn: &Connection) -> rusqlite::Result<()> {
+    // A new limit unmaps the file; restoring the limit maps it on the next read.
+    conn.pragma_update(None, "mmap_size", 0)?;
+    conn.pragma_update(None, "mmap_size", READ_MAP_BYTES)
 }
 
 /// A connection taken from the idle list, returned when dropped.
@@ -512,6 +532,30 @@ mod tests {
         assert!(!mapped(&path), "idle readers keep no mapping");
         assert_eq!(sum(&readers), Some(42));
         assert!(mapped(&path), "the next read maps the file again");
+    }
+
+    /// A bulk read answers and leaves its connection without a mapping.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_bulk_read_unmaps_its_connection_afterwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (7);")
+            .unwrap();
+        let readers = Readers::open(&path, 1).unwrap();
+        let file = path.clone();
+        let read = readers
+            .run_unmapping(move |conn| {
+                let x = conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?;
+                assert!(mapped(&file), "the read itself goes through the mapping");
+                Ok(x)
+            })
+            .await
+            .unwrap();
+        assert_eq!(read, 7);
+        assert!(!mapped(&path), "the connection is unmapped once the read is done");
     }
 
     /// A read that panics still returns its connection: the next read finds one.
