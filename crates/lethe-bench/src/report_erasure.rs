@@ -128,7 +128,7 @@ pub fn online_section(text: &mut String, r: &OnlineResult) -> anyhow::Result<()>
     }
     writeln!(
         text,
-        "\nThe job had done {} of {} items when the window ended and completed after {:.1} s. Requirement (search p99 ≤ 25 ms, ingest p99 ≤ 50 ms while the job runs): {}. The whole server's RSS under this traffic: {:.1} MiB before the request, {:.1} MiB once it was created and its job started, at most {:.1} MiB while the job ran (growth {:.1} MiB, search handlers and their threads included); the runner's own growth, without traffic, is in *Erasure throughput*.",
+        "\nThe job had done {} of {} items when the window ended and completed after {:.1} s. Requirement (search p99 ≤ 25 ms, ingest p99 ≤ 50 ms while the job runs): {}. The whole server's RSS under this traffic: {:.1} MiB before the request, {:.1} MiB once it was created and its job started, at most {:.1} MiB while the job ran (growth {:.1} MiB, search handlers and their threads included; anonymous memory {:.1} → {:.1} MiB, the rest pages of the database file mapped by the readers, unmapped once the server is quiet); the runner's own growth, without traffic, is in *Erasure throughput*.",
         r.job_items_done_at_end,
         r.job_items_total,
         r.job_seconds,
@@ -136,7 +136,9 @@ pub fn online_section(text: &mut String, r: &OnlineResult) -> anyhow::Result<()>
         mib(r.rss_before.rss_kib),
         mib(r.rss_job_start.rss_kib),
         mib(r.rss_peak.rss_kib),
-        growth_mib
+        growth_mib,
+        mib(r.rss_job_start.anon_kib),
+        mib(r.rss_peak.anon_kib)
     )?;
     Ok(())
 }
