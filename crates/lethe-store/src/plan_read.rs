@@ -71,8 +71,9 @@ impl PlanStore for SqliteStore {
 
     async fn channel_user_since(&self, account: &str, cid_hash: &[u8]) -> StoreResult<Option<i64>> {
         let q = sql::channel_user_since(Style::Question, account, cid_hash);
+        // One row: not worth dropping the connection's mapping for.
         self.readers()
-            .run_unmapping(move |conn| {
+            .run(move |conn| {
                 let rows = crate::sqlite_read::rows(conn, &q, |r| r.get::<_, Option<i64>>(0))?;
                 Ok(rows.into_iter().flatten().next())
             })

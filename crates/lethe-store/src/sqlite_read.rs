@@ -479,6 +479,14 @@ fn in_snapshot<T>(conn: &Connection, reads: impl FnOnce() -> rusqlite::Result<T>
 mod tests {
     use super::*;
 
+    /// A database file made by `sql`, in a directory that lives as long as the guard.
+    fn database(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        (dir, path)
+    }
+
     fn compile_options() -> Vec<String> {
         let conn = Connection::open_in_memory().unwrap();
         let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
@@ -511,12 +519,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn idle_readers_unmap_the_database_and_map_it_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m.db");
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (41), (1);")
-            .unwrap();
+        let (_dir, path) = database("CREATE TABLE t (x); INSERT INTO t VALUES (41), (1);");
         let readers = Readers::open(&path, 2).unwrap();
         let sum = |readers: &Readers| {
             readers
@@ -538,12 +541,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn a_bulk_read_unmaps_its_connection_afterwards() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.db");
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (7);")
-            .unwrap();
+        let (_dir, path) = database("CREATE TABLE t (x); INSERT INTO t VALUES (7);");
         let readers = Readers::open(&path, 1).unwrap();
         let file = path.clone();
         let read = readers
@@ -561,12 +559,7 @@ mod tests {
     /// A read that panics still returns its connection: the next read finds one.
     #[test]
     fn a_panicking_read_returns_its_connection() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.db");
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("CREATE TABLE t (x)")
-            .unwrap();
+        let (_dir, path) = database("CREATE TABLE t (x)");
         let readers = Readers::open(&path, 1).unwrap();
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             readers.try_inline(|_| -> rusqlite::Result<Option<()>> { panic!("boom") })
