@@ -3,6 +3,7 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::sealing::*;
 use crate::Lethe;
+use lethe_crypto::DataKey;
 use lethe_domain::conversation::{Attribute, ConsumerProfile, MessageBody, ParticipantPii};
 use lethe_domain::{ConversationId, SiteId};
 use lethe_store::{ConversationParts, ConversationRecord, KeyOwnerKind, PartsWanted};
@@ -74,7 +75,6 @@ fn corrupt(what: &str, e: serde_json::Error) -> ServiceError {
 #[derive(Default)]
 struct Grouped {
     messages: Vec<lethe_store::MessageRecord>,
-    attributes: Vec<lethe_store::AttributeRecord>,
     survey_answers: Vec<lethe_store::SurveyAnswerRecord>,
     files: Vec<lethe_store::FileRecord>,
 }
@@ -93,9 +93,6 @@ fn group(parts: ConversationParts) -> HashMap<String, Grouped> {
     for m in parts.messages {
         entry(&mut by_id, &m.conversation_id).messages.push(m);
     }
-    for a in parts.attributes {
-        entry(&mut by_id, &a.conversation_id).attributes.push(a);
-    }
     for s in parts.survey_answers {
         entry(&mut by_id, &s.conversation_id).survey_answers.push(s);
     }
@@ -103,6 +100,19 @@ fn group(parts: ConversationParts) -> HashMap<String, Grouped> {
         entry(&mut by_id, &f.conversation_id).files.push(f);
     }
     by_id
+}
+
+/// Opens the attributes a conversation row holds packed, in position order.
+fn open_attributes(key: &DataKey, packed: &[u8]) -> ServiceResult<Vec<Attribute>> {
+    let fields = lethe_store::unpack_sealed(packed)
+        .ok_or_else(|| ServiceError::Internal("stored attributes are not whole frames".into()))?;
+    fields
+        .into_iter()
+        .map(|(position, sealed)| {
+            let plain = key.open(&attribute_context(position as usize), sealed)?;
+            serde_json::from_slice(&plain).map_err(|e| corrupt("attribute", e))
+        })
+        .collect()
 }
 
 impl Lethe {
@@ -115,7 +125,6 @@ impl Lethe {
             .ok_or_else(|| ServiceError::NotFound(format!("conversation {id}")))?;
         let all = PartsWanted {
             messages: true,
-            attributes: true,
             surveys: true,
             files: true,
         };
@@ -171,14 +180,10 @@ impl Lethe {
             }
             None => None,
         };
-        let attributes = parts
-            .attributes
-            .iter()
-            .map(|a| {
-                let plain = key.open(&attribute_context(a.position as usize), &a.sealed)?;
-                serde_json::from_slice(&plain).map_err(|e| corrupt("attribute", e))
-            })
-            .collect::<ServiceResult<_>>()?;
+        let attributes = match &record.sealed_attributes {
+            Some(packed) => open_attributes(&key, packed)?,
+            None => Vec::new(),
+        };
         let messages = parts
             .messages
             .into_iter()

@@ -14,6 +14,7 @@ mod postgres;
 mod postgres_read;
 mod records;
 mod requests;
+mod sealed_list;
 mod search;
 mod sql;
 mod sqlite;
@@ -25,6 +26,7 @@ pub use jobs::*;
 pub use notifications::*;
 pub use records::*;
 pub use requests::*;
+pub use sealed_list::{pack as pack_sealed, unpack as unpack_sealed};
 pub use search::{SearchPage, StoreFilter};
 
 use async_trait::async_trait;

@@ -83,12 +83,9 @@ impl ReadStore for PgStore {
         if ids.is_empty() {
             return Ok(parts);
         }
-        let [messages, attributes, surveys, files] = sql::parts(Style::Dollar, account, ids, wanted);
+        let [messages, surveys, files] = sql::parts(Style::Dollar, account, ids, wanted);
         if let Some(q) = messages {
             parts.messages = self.all(&q).await?;
-        }
-        if let Some(q) = attributes {
-            parts.attributes = self.all(&q).await?;
         }
         if let Some(q) = surveys {
             parts.survey_answers = self.all(&q).await?;

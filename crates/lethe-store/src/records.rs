@@ -151,6 +151,8 @@ pub struct ConversationRecord {
     pub csat: Option<i64>,
     pub mcs: Option<i64>,
     pub sealed_participant: Option<Vec<u8>>,
+    /// The sealed engagement attributes, packed by position ([`crate::unpack_sealed`]).
+    pub sealed_attributes: Option<Vec<u8>>,
     pub kek_id: String,
     pub wrapped: Vec<u8>,
 }
@@ -204,15 +206,6 @@ pub struct MessageRecord {
     pub sealed_body: Vec<u8>,
     /// The referenced hosted file's content type, for renderings that show it.
     pub file_content_type: Option<String>,
-}
-
-/// A stored engagement attribute.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AttributeRecord {
-    pub conversation_id: String,
-    pub position: i64,
-    pub kind: String,
-    pub sealed: Vec<u8>,
 }
 
 /// A hosted file's row; its bytes live sealed in the blob store.
@@ -300,7 +293,6 @@ pub struct ImportCounts {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PartsWanted {
     pub messages: bool,
-    pub attributes: bool,
     pub surveys: bool,
     pub files: bool,
 }
@@ -309,7 +301,6 @@ pub struct PartsWanted {
 #[derive(Debug, Clone, Default)]
 pub struct ConversationParts {
     pub messages: Vec<MessageRecord>,
-    pub attributes: Vec<AttributeRecord>,
     pub survey_answers: Vec<SurveyAnswerRecord>,
     pub files: Vec<FileRecord>,
 }

@@ -73,7 +73,7 @@ impl Sql {
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.conversation_id, c.kind, c.status, c.consumer_id, c.bot_id, \
      c.start_time, c.end_time, c.close_reason, c.source, c.device, c.agent_id, c.skill_id, \
-     c.csat, c.mcs, c.sealed_participant, k.kek_id, k.wrapped";
+     c.csat, c.mcs, c.sealed_participant, c.sealed_attributes, k.kek_id, k.wrapped";
 
 const CONVERSATION_KEY_JOIN: &str = " JOIN data_keys k ON k.account_id = c.account_id \
      AND k.owner_kind = 'conversation' AND k.owner_id = c.conversation_id";
@@ -145,8 +145,9 @@ pub(crate) fn file(style: Style, account: &str, conversation: &str, file: &str) 
     sql
 }
 
-/// The child-row queries a reader wants, in the order messages, attributes, surveys, files.
-pub(crate) fn parts(style: Style, account: &str, ids: &[String], wanted: PartsWanted) -> [Option<Sql>; 4] {
+/// The child-row queries a reader wants, in the order messages, surveys, files (attributes
+/// come with the conversation row).
+pub(crate) fn parts(style: Style, account: &str, ids: &[String], wanted: PartsWanted) -> [Option<Sql>; 3] {
     let select = |head: &str, alias: &str, tail: &str| {
         let mut sql = Sql::new(style, head);
         sql.push(&format!(" WHERE {alias}account_id = "))
@@ -164,13 +165,6 @@ pub(crate) fn parts(style: Style, account: &str, ids: &[String], wanted: PartsWa
                  LEFT JOIN files f ON f.account_id = m.account_id AND f.file_id = m.file_id",
                 "m.",
                 " ORDER BY m.conversation_id, m.seq",
-            )
-        }),
-        wanted.attributes.then(|| {
-            select(
-                "SELECT conversation_id, position, kind, sealed FROM conversation_attributes",
-                "",
-                " ORDER BY conversation_id, position",
             )
         }),
         wanted.surveys.then(|| {

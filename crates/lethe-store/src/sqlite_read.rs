@@ -216,8 +216,9 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
         csat: r.get(12)?,
         mcs: r.get(13)?,
         sealed_participant: r.get(14)?,
-        kek_id: r.get(15)?,
-        wrapped: r.get(16)?,
+        sealed_attributes: r.get(15)?,
+        kek_id: r.get(16)?,
+        wrapped: r.get(17)?,
     })
 }
 
@@ -271,15 +272,6 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     })
 }
 
-fn attribute_row(r: &Row<'_>) -> rusqlite::Result<AttributeRecord> {
-    Ok(AttributeRecord {
-        conversation_id: r.get(0)?,
-        position: r.get(1)?,
-        kind: r.get(2)?,
-        sealed: r.get(3)?,
-    })
-}
-
 fn survey_row(r: &Row<'_>) -> rusqlite::Result<SurveyAnswerRecord> {
     Ok(SurveyAnswerRecord {
         conversation_id: r.get(0)?,
@@ -291,16 +283,10 @@ fn survey_row(r: &Row<'_>) -> rusqlite::Result<SurveyAnswerRecord> {
     })
 }
 
-fn read_parts(
-    conn: &Connection,
-    [messages, attributes, surveys, files]: [Option<Sql>; 4],
-) -> rusqlite::Result<ConversationParts> {
+fn read_parts(conn: &Connection, [messages, surveys, files]: [Option<Sql>; 3]) -> rusqlite::Result<ConversationParts> {
     let mut parts = ConversationParts::default();
     if let Some(q) = messages {
         parts.messages = rows(conn, &q, message_row)?;
-    }
-    if let Some(q) = attributes {
-        parts.attributes = rows(conn, &q, attribute_row)?;
     }
     if let Some(q) = surveys {
         parts.survey_answers = rows(conn, &q, survey_row)?;

@@ -130,7 +130,6 @@ fn sections(list: &Option<Vec<String>>) -> ApiResult<Sections> {
 fn parts_for(sections: Sections) -> PartsWanted {
     PartsWanted {
         messages: sections.messages || sections.participants,
-        attributes: sections.sdes,
         surveys: sections.surveys,
         files: false,
     }

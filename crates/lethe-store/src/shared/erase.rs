@@ -166,7 +166,7 @@ async fn write_mask(tx: &mut Tx, account: &str, conversation: &str, mask: &Conve
     .await?;
     sqlx::query(
         "UPDATE conversations SET consumer_id = NULL, cid_hash = NULL, sealed_participant = NULL, \
-         content_mac = $3 WHERE account_id = $1 AND conversation_id = $2",
+         sealed_attributes = NULL, content_mac = $3 WHERE account_id = $1 AND conversation_id = $2",
     )
     .bind(account)
     .bind(conversation)

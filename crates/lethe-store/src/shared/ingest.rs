@@ -30,14 +30,22 @@ async fn write_consumer(tx: &mut Tx, account: &str, consumer: &ConsumerWrite) ->
     .await
 }
 
+/// The conversation's sealed attributes as its row stores them, by position.
+fn sealed_attributes(c: &ConversationWrite) -> Option<Vec<u8>> {
+    (!c.attributes.is_empty()).then(|| {
+        let fields = c.attributes.iter().enumerate();
+        crate::sealed_list::pack(fields.map(|(i, a)| (i as u32, a.sealed.as_slice())))
+    })
+}
+
 /// Inserts a conversation row unless its id exists; true when inserted. A new row's
 /// key replaces any stale key of that owner, so the row and its key always agree.
 async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) -> Res<bool> {
     let inserted = sqlx::query(
         "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
          cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
-         sealed_participant, content_mac, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         sealed_participant, sealed_attributes, content_mac, created_at) VALUES ($1, $2, $3, $4, $5, \
+         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
          ON CONFLICT (account_id, conversation_id) DO NOTHING",
     )
     .bind(account)
@@ -57,6 +65,7 @@ async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) 
     .bind(c.csat)
     .bind(c.mcs)
     .bind(c.sealed_participant.as_deref())
+    .bind(sealed_attributes(c))
     .bind(&c.content_mac)
     .bind(c.created_at)
     .execute(&mut **tx)
@@ -81,17 +90,16 @@ async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) 
     let positioned: Vec<(i64, &AttributeWrite)> = c.attributes.iter().enumerate().map(|(i, a)| (i as i64, a)).collect();
     insert_rows(
         tx,
-        "INSERT INTO conversation_attributes (account_id, conversation_id, position, kind, value_hash, sealed) ",
+        "INSERT INTO conversation_attributes (account_id, conversation_id, position, kind, value_hash) ",
         "",
-        6,
+        5,
         &positioned,
         |row, (position, a)| {
             row.push_bind(account)
                 .push_bind(c.conversation_id.as_str())
                 .push_bind(*position)
                 .push_bind(a.kind.as_str())
-                .push_bind(a.value_hash.as_slice())
-                .push_bind(a.sealed.as_slice());
+                .push_bind(a.value_hash.as_slice());
         },
     )
     .await?;

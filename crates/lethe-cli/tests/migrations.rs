@@ -1,0 +1,142 @@
+//! Schema migrations carry existing data forward, on SQLite and PostgreSQL: a database
+//! made by the earlier migrations, holding rows in their old shape, opens with every
+//! value where the current schema keeps it.
+
+mod common;
+
+use common::pg::TempDatabase;
+use lethe_domain::filter::{Page, Sort};
+use lethe_store::{PartsWanted, StoreFilter};
+use sqlx::migrate::Migrator;
+use std::path::{Path, PathBuf};
+
+/// The migrations that left a conversation's sealed attributes in their own rows.
+const BEFORE_SEALED_ATTRIBUTES: usize = 7;
+
+fn migrations_dir(backend: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../lethe-store/migrations")
+        .join(backend)
+}
+
+/// A directory holding the first `count` migrations of a backend.
+fn first_migrations(backend: &str, count: usize) -> tempfile::TempDir {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(migrations_dir(backend))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let dir = tempfile::tempdir().unwrap();
+    for file in &files[..count] {
+        std::fs::copy(file, dir.path().join(file.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Rows as the schema of migration 0007 held them: a conversation with two sealed
+/// attributes, stored out of position order, and one without any.
+fn old_rows(postgres: bool) -> String {
+    let blob = |bytes: &[u8]| match postgres {
+        true => format!("'\\x{}'::bytea", hex(bytes)),
+        false => format!("x'{}'", hex(bytes)),
+    };
+    let conversation = |id: &str| {
+        format!(
+            "INSERT INTO conversations (account_id, conversation_id, kind, status, start_time, content_mac, created_at) \
+             VALUES ('a1', '{id}', 'messaging', 'closed', 1000, {mac}, 1); \
+             INSERT INTO data_keys (account_id, owner_kind, owner_id, kek_id, wrapped, created_at) \
+             VALUES ('a1', 'conversation', '{id}', 'k1', {wrapped}, 1);",
+            mac = blob(&[1; 32]),
+            wrapped = blob(&[2; 8]),
+        )
+    };
+    let attribute = |position: i64, hash: u8, sealed: &[u8]| {
+        format!(
+            "INSERT INTO conversation_attributes (account_id, conversation_id, position, kind, value_hash, sealed) \
+             VALUES ('a1', 'c1', {position}, 'customerInfo', {}, {});",
+            blob(&[hash; 32]),
+            blob(sealed)
+        )
+    };
+    [
+        "INSERT INTO accounts (site_id, created_at) VALUES ('a1', 1);".to_owned(),
+        conversation("c1"),
+        conversation("c2"),
+        attribute(1, 8, b"second sealed value"),
+        attribute(0, 7, b"first"),
+    ]
+    .concat()
+}
+
+/// A database at migration 0007 holding [`old_rows`]; its URL.
+async fn old_database(postgres: bool, pg: Option<&TempDatabase>, dir: &Path) -> String {
+    let backend = if postgres { "postgres" } else { "sqlite" };
+    let migrations = Migrator::new(first_migrations(backend, BEFORE_SEALED_ATTRIBUTES).path())
+        .await
+        .unwrap();
+    match pg {
+        Some(db) => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            migrations.run(&pool).await.unwrap();
+            sqlx::raw_sql(&old_rows(true)).execute(&pool).await.unwrap();
+            pool.close().await;
+            db.url.clone()
+        }
+        None => {
+            let url = format!("sqlite://{}", dir.join("old.db").display());
+            let pool = sqlx::SqlitePool::connect(&format!("{url}?mode=rwc")).await.unwrap();
+            migrations.run(&pool).await.unwrap();
+            sqlx::raw_sql(&old_rows(false)).execute(&pool).await.unwrap();
+            pool.close().await;
+            url
+        }
+    }
+}
+
+/// Migration 0008 folds each conversation's sealed attributes into its row, in
+/// position order, and keeps what attribute search matches on.
+async fn sealed_attributes_move_into_the_conversation_row(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = match postgres {
+        true => match TempDatabase::create().await {
+            Some(db) => Some(db),
+            None => return,
+        },
+        false => None,
+    };
+    let url = old_database(postgres, pg.as_ref(), dir.path()).await;
+    let store = lethe_store::open(&url).await.expect("the store migrates and opens");
+    let c1 = store.conversation("a1", "c1").await.unwrap().expect("c1 is kept");
+    let packed = c1.sealed_attributes.expect("c1's attributes are in its row");
+    assert_eq!(
+        lethe_store::unpack_sealed(&packed),
+        Some(vec![(0, &b"first"[..]), (1, &b"second sealed value"[..])])
+    );
+    let c2 = store.conversation("a1", "c2").await.unwrap().expect("c2 is kept");
+    assert_eq!(c2.sealed_attributes, None, "no attributes, no frames");
+    let by_attribute = StoreFilter {
+        attribute_hashes: vec![vec![8; 32]],
+        ..StoreFilter::default()
+    };
+    let page = Page::Offset { offset: 0, limit: 10 };
+    let found = store
+        .search("a1", &by_attribute, Sort::default(), &page, PartsWanted::default())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = found.rows.iter().map(|r| r.conversation_id.as_str()).collect();
+    assert_eq!(ids, ["c1"], "attribute search still finds the conversation");
+}
+
+#[tokio::test]
+async fn sqlite_sealed_attributes_move_into_the_conversation_row() {
+    sealed_attributes_move_into_the_conversation_row(false).await;
+}
+
+#[tokio::test]
+async fn postgres_sealed_attributes_move_into_the_conversation_row() {
+    sealed_attributes_move_into_the_conversation_row(true).await;
+}

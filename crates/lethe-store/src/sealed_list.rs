@@ -1,0 +1,53 @@
+//! Several sealed fields of one row in one column. Each field is a frame: its position
+//! and its length (4 bytes each, big-endian), then its sealed bytes. Migration 0008
+//! builds the same frames in SQL from the rows it folds in.
+
+const HEADER: usize = 8;
+
+/// Frames `(position, sealed)` pairs in the order given.
+pub fn pack<'a>(fields: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (position, sealed) in fields {
+        let len = u32::try_from(sealed.len()).expect("a sealed field is far below 4 GiB");
+        out.extend_from_slice(&position.to_be_bytes());
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(sealed);
+    }
+    out
+}
+
+/// The `(position, sealed)` pairs of a packed column; `None` when the bytes are not
+/// whole frames.
+pub fn unpack(mut bytes: &[u8]) -> Option<Vec<(u32, &[u8])>> {
+    let mut fields = Vec::new();
+    while !bytes.is_empty() {
+        let header: &[u8; HEADER] = bytes.get(..HEADER)?.try_into().ok()?;
+        let position = u32::from_be_bytes(header[..4].try_into().ok()?);
+        let len = u32::from_be_bytes(header[4..].try_into().ok()?) as usize;
+        let sealed = bytes.get(HEADER..HEADER.checked_add(len)?)?;
+        fields.push((position, sealed));
+        bytes = &bytes[HEADER + len..];
+    }
+    Some(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_in_order() {
+        let packed = pack([(0, &b"ab"[..]), (3, &b""[..]), (1, &[7u8; 300][..])]);
+        let fields = unpack(&packed).unwrap();
+        assert_eq!(fields, vec![(0, &b"ab"[..]), (3, &b""[..]), (1, &[7u8; 300][..])]);
+        assert_eq!(unpack(&[]).unwrap(), Vec::<(u32, &[u8])>::new());
+    }
+
+    #[test]
+    fn truncated_frames_are_refused() {
+        let packed = pack([(0, &b"abc"[..])]);
+        for cut in 1..packed.len() {
+            assert!(unpack(&packed[..cut]).is_none(), "cut at {cut}");
+        }
+    }
+}
