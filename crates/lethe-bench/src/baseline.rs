@@ -176,8 +176,8 @@ impl Loader {
         sqlx::query(
             "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
              cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
-             sealed_participant, content_mac, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             sealed_participant, sealed_attributes, content_mac, created_at) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(self.account)
         .bind(id)
@@ -196,6 +196,7 @@ impl Loader {
         .bind(c.get("csat").and_then(Value::as_i64))
         .bind(c.get("mcs").and_then(Value::as_i64))
         .bind(participant.map(serde_json::to_vec).transpose()?)
+        .bind(plain_attributes(c)?)
         .bind(NO_KEY)
         .bind(self.now)
         .execute(&mut *conn)
@@ -203,18 +204,18 @@ impl Loader {
         Ok(())
     }
 
+    /// The attributes' lookup rows; their values went into the conversation row.
     async fn attributes(&self, conn: &mut SqliteConnection, c: &Value, id: &str) -> anyhow::Result<()> {
         for (position, a) in items(c, "attributes").iter().enumerate() {
             sqlx::query(
                 "INSERT INTO conversation_attributes (account_id, conversation_id, position, kind, \
-                 value_hash, sealed) VALUES ($1, $2, $3, $4, $5, $6)",
+                 value_hash) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(self.account)
             .bind(id)
             .bind(position as i64)
             .bind(required(a, "kind")?)
             .bind(required(a, "value")?.as_bytes())
-            .bind(serde_json::to_vec(a)?)
             .execute(&mut *conn)
             .await?;
         }
@@ -340,6 +341,15 @@ impl Loader {
         .await?;
         Ok(())
     }
+}
+
+/// A conversation's attributes as plain JSON in the frames lethe keeps sealed ones in.
+fn plain_attributes(c: &Value) -> anyhow::Result<Option<Vec<u8>>> {
+    let plain: Vec<Vec<u8>> = items(c, "attributes")
+        .iter()
+        .map(serde_json::to_vec)
+        .collect::<Result<_, _>>()?;
+    Ok((!plain.is_empty()).then(|| lethe_store::pack_sealed((0..).zip(plain.iter().map(Vec::as_slice)))))
 }
 
 /// The values lethe indexes for a consumer (e-mail, phone, channel user ids, attribute
