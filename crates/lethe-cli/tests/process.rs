@@ -109,6 +109,21 @@ impl Server {
     }
 }
 
+/// `lethe keys create` for the account `acme`.
+fn create_key(dir: &Path, scopes: &str, name: &str) -> std::process::Output {
+    let args = [
+        "keys",
+        "create",
+        "--account",
+        "acme",
+        "--scopes",
+        scopes,
+        "--name",
+        name,
+    ];
+    lethe(dir, &args)
+}
+
 fn files_contain(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
     for entry in common::walk(dir) {
@@ -229,19 +244,7 @@ async fn a_quiet_server_unmaps_its_database() {
         "--quiet",
     ];
     assert!(lethe(dir.path(), &demo).status.success());
-    let key = lethe(
-        dir.path(),
-        &[
-            "keys",
-            "create",
-            "--account",
-            "acme",
-            "--scopes",
-            "conversations:read",
-            "--name",
-            "t",
-        ],
-    );
+    let key = create_key(dir.path(), "conversations:read", "t");
     let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
     // Into the database file: pages still in the WAL are read from there, not mapped.
     let db = dir.path().join("lethe.db");
@@ -283,19 +286,7 @@ fn cli_contract() {
     let dir = tempfile::tempdir().unwrap();
     let out = lethe(dir.path(), &["accounts", "create", "acme"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = lethe(
-        dir.path(),
-        &[
-            "keys",
-            "create",
-            "--account",
-            "acme",
-            "--scopes",
-            "conversations:read,conversations:write",
-            "--name",
-            "etl",
-        ],
-    );
+    let out = create_key(dir.path(), "conversations:read,conversations:write", "etl");
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(

@@ -21,12 +21,12 @@ pub fn pack<'a>(fields: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
 pub fn unpack(mut bytes: &[u8]) -> Option<Vec<(u32, &[u8])>> {
     let mut fields = Vec::new();
     while !bytes.is_empty() {
-        let header: &[u8; HEADER] = bytes.get(..HEADER)?.try_into().ok()?;
+        let (header, rest) = bytes.split_at_checked(HEADER)?;
         let position = u32::from_be_bytes(header[..4].try_into().ok()?);
         let len = u32::from_be_bytes(header[4..].try_into().ok()?) as usize;
-        let sealed = bytes.get(HEADER..HEADER.checked_add(len)?)?;
+        let (sealed, rest) = rest.split_at_checked(len)?;
         fields.push((position, sealed));
-        bytes = &bytes[HEADER + len..];
+        bytes = rest;
     }
     Some(fields)
 }
