@@ -146,14 +146,13 @@ impl Loader {
         Ok(())
     }
 
-    /// A conversation with everything lethe derives from it: key row, attributes,
+    /// A conversation with everything lethe derives from it: its row (with the key), attributes,
     /// messages, files, survey answers and (when closed) its metrics row.
     async fn conversation(&self, conn: &mut SqliteConnection, c: &Value) -> anyhow::Result<()> {
         let id = required(c, "id")?;
         let start = millis(c, "start_time")?.context("start_time is required")?;
         let end = millis(c, "end_time")?;
         self.conversation_row(conn, c, id, start, end).await?;
-        self.data_key(conn, "conversation", id).await?;
         self.attributes(conn, c, id).await?;
         let times = self.messages(conn, c, id).await?;
         self.files(conn, c, id).await?;
@@ -176,8 +175,9 @@ impl Loader {
         sqlx::query(
             "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
              cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
-             sealed_participant, sealed_attributes, content_mac, created_at) VALUES ($1, $2, $3, $4, $5, \
-             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+             'none', $21)",
         )
         .bind(self.account)
         .bind(id)
@@ -199,6 +199,7 @@ impl Loader {
         .bind(plain_attributes(c)?)
         .bind(NO_KEY)
         .bind(self.now)
+        .bind(NO_KEY)
         .execute(&mut *conn)
         .await?;
         Ok(())

@@ -27,18 +27,11 @@ pub struct TargetRows {
     pub survey_answers: u64,
     pub files: u64,
     pub metrics: u64,
-    pub data_keys: u64,
 }
 
 impl TargetRows {
     pub fn total(&self) -> u64 {
-        self.conversations
-            + self.messages
-            + self.attributes
-            + self.survey_answers
-            + self.files
-            + self.metrics
-            + self.data_keys
+        self.conversations + self.messages + self.attributes + self.survey_answers + self.files + self.metrics
     }
 }
 
@@ -148,7 +141,6 @@ async fn count_rows(pool: &SqlitePool, ids: &[String]) -> anyhow::Result<TargetR
             count("survey_answers", "conversation_id"),
             count("files", "conversation_id"),
             count("metrics", "conversation_id"),
-            count("data_keys", "owner_id"),
         ] {
             let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(ACCOUNT);
             for id in chunk {
@@ -162,7 +154,6 @@ async fn count_rows(pool: &SqlitePool, ids: &[String]) -> anyhow::Result<TargetR
         rows.survey_answers += counted[3];
         rows.files += counted[4];
         rows.metrics += counted[5];
-        rows.data_keys += counted[6];
     }
     Ok(rows)
 }

@@ -56,8 +56,8 @@ fn copy_files(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes these conversations' rows from every table (and their data keys) with one
-/// plain `DELETE … IN (…)` per table, inside the caller's transaction.
+/// Deletes these conversations' rows from every table (their data keys are in their
+/// rows) with one plain `DELETE … IN (…)` per table, inside the caller's transaction.
 pub async fn delete_conversations(
     tx: &mut sqlx::SqliteConnection,
     account: &str,
@@ -66,10 +66,7 @@ pub async fn delete_conversations(
     let list = placeholders(2, ids.len());
     let statements = CONVERSATION_TABLES
         .iter()
-        .map(|table| format!("DELETE FROM {table} WHERE account_id = $1 AND conversation_id IN {list}"))
-        .chain([format!(
-            "DELETE FROM data_keys WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id IN {list}"
-        )]);
+        .map(|table| format!("DELETE FROM {table} WHERE account_id = $1 AND conversation_id IN {list}"));
     for sql in statements {
         let mut query = sqlx::query(&sql).bind(account);
         for id in ids {

@@ -30,9 +30,9 @@ pub fn erase_section(text: &mut String, r: &EraseResult) -> anyhow::Result<()> {
     let rows = &r.rows;
     writeln!(
         text,
-        "Rows erased: {} ({} conversations, {} messages, {} attributes, {} survey answers, {} files, {} metrics rows, {} data keys).\n",
+        "Rows erased: {} ({} conversations, {} messages, {} attributes, {} survey answers, {} files, {} metrics rows; each conversation's data key is in its row).\n",
         thousands(rows.total()), thousands(rows.conversations), thousands(rows.messages), thousands(rows.attributes),
-        thousands(rows.survey_answers), thousands(rows.files), thousands(rows.metrics), thousands(rows.data_keys)
+        thousands(rows.survey_answers), thousands(rows.files), thousands(rows.metrics)
     )?;
     writeln!(text, "| Side | Seconds | Rows/s |\n|---|---|---|")?;
     writeln!(

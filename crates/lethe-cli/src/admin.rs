@@ -26,7 +26,7 @@ pub async fn migrate(global: &Global) -> anyhow::Result<()> {
 
 /// `lethe accounts …`
 pub async fn accounts(global: &Global, cmd: AccountsCmd) -> anyhow::Result<()> {
-    let lethe = open(global).await?.state.lethe;
+    let lethe = open(global).await?.state.lethe.clone();
     match cmd {
         AccountsCmd::Create { site_id } => {
             let site = SiteId::parse(site_id)?;
@@ -54,7 +54,7 @@ pub async fn accounts(global: &Global, cmd: AccountsCmd) -> anyhow::Result<()> {
 
 /// `lethe bots …`
 pub async fn bots(global: &Global, cmd: BotsCmd) -> anyhow::Result<()> {
-    let lethe = open(global).await?.state.lethe;
+    let lethe = open(global).await?.state.lethe.clone();
     match cmd {
         BotsCmd::Create { account, bot_id, name } => {
             let bot = lethe
@@ -83,7 +83,7 @@ pub async fn bots(global: &Global, cmd: BotsCmd) -> anyhow::Result<()> {
 
 /// `lethe keys …`
 pub async fn keys(global: &Global, cmd: KeysCmd) -> anyhow::Result<()> {
-    let lethe = open(global).await?.state.lethe;
+    let lethe = open(global).await?.state.lethe.clone();
     match cmd {
         KeysCmd::Create { owner, scopes, name } => {
             let created = lethe

@@ -33,7 +33,7 @@ pub enum AppsCmd {
 
 /// Runs an `apps` subcommand.
 pub async fn apps(global: &Global, cmd: AppsCmd) -> anyhow::Result<()> {
-    let lethe = open(global).await?.state.lethe;
+    let lethe = open(global).await?.state.lethe.clone();
     match cmd {
         AppsCmd::Create {
             account,

@@ -325,7 +325,7 @@ pub async fn demo(global: &Global, args: DemoArgs) -> anyhow::Result<()> {
         progress.finish_and_clear();
         return Ok(());
     }
-    let lethe = open(global).await?.state.lethe;
+    let lethe = open(global).await?.state.lethe.clone();
     if lethe.store.account(spec.site.as_str()).await?.is_none() {
         lethe.create_account(&spec.site).await?;
     }

@@ -142,7 +142,7 @@ fn row(r: &RequestOut) -> Vec<String> {
 /// Runs a `requests` subcommand.
 pub async fn requests(global: &Global, cmd: RequestsCmd) -> anyhow::Result<()> {
     let prepared = open(global).await?;
-    let lethe = prepared.state.lethe;
+    let lethe = prepared.state.lethe.clone();
     let cli = Principal::cli();
     match cmd {
         RequestsCmd::Create { account, target, json } => {

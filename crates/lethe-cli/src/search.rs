@@ -64,7 +64,7 @@ fn filter(args: &SearchArgs) -> anyhow::Result<ConversationFilter> {
 
 /// Prints one page of matches.
 pub async fn search(global: &Global, args: SearchArgs) -> anyhow::Result<()> {
-    let lethe = open(global).await?.state.lethe;
+    let lethe = open(global).await?.state.lethe.clone();
     let site = SiteId::parse(&args.account)?;
     let request = SearchRequest {
         filter: filter(&args)?,

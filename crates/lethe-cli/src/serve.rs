@@ -73,7 +73,7 @@ pub async fn worker(global: &Global) -> anyhow::Result<()> {
     lethe_server::announce(&prepared);
     let mut config = (*prepared.state.config).clone();
     config.runner_enabled = true;
-    prepared.state.config = std::sync::Arc::new(config);
+    prepared.state = prepared.state.with_config(config);
     tracing::info!(
         database = prepared.state.lethe.store.backend(),
         "lethe worker is running jobs"

@@ -68,7 +68,7 @@ fn print(settings: SettingsOut, json: bool) {
 
 /// Runs a `settings` subcommand.
 pub async fn settings(global: &Global, cmd: SettingsCmd) -> anyhow::Result<()> {
-    let lethe = open(global).await?.state.lethe;
+    let lethe = open(global).await?.state.lethe.clone();
     match cmd {
         SettingsCmd::Get { account, json } => {
             print(lethe.account_settings(&SiteId::parse(account)?).await?.into(), json);

@@ -174,7 +174,6 @@ async fn a_completed_request_leaves_nothing(app: TestApp) {
                 ("metrics", "conversation_id", "conv-TGT-canary"),
                 ("consumers", "consumer_id", "cons-TGT-canary"),
                 ("consumer_lookups", "consumer_id", "cons-TGT-canary"),
-                ("data_keys", "owner_id", "conv-TGT-canary"),
                 ("data_keys", "owner_id", "cons-TGT-canary"),
                 ("request_items", "item_id", "conv-TGT-canary"),
             ] {

@@ -38,20 +38,21 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Rows as the schema of migration 0007 held them: a conversation with two sealed
-/// attributes, stored out of position order, and one without any.
+/// attributes, stored out of position order, and one without any; each conversation's
+/// data key in `data_keys`, beside a consumer's.
 fn old_rows(postgres: bool) -> String {
     let blob = |bytes: &[u8]| match postgres {
         true => format!("'\\x{}'::bytea", hex(bytes)),
         false => format!("x'{}'", hex(bytes)),
     };
-    let conversation = |id: &str| {
+    let conversation = |id: &str, key: u8| {
         format!(
             "INSERT INTO conversations (account_id, conversation_id, kind, status, start_time, content_mac, created_at) \
              VALUES ('a1', '{id}', 'messaging', 'closed', 1000, {mac}, 1); \
              INSERT INTO data_keys (account_id, owner_kind, owner_id, kek_id, wrapped, created_at) \
              VALUES ('a1', 'conversation', '{id}', 'k1', {wrapped}, 1);",
             mac = blob(&[1; 32]),
-            wrapped = blob(&[2; 8]),
+            wrapped = blob(&[key; 8]),
         )
     };
     let attribute = |position: i64, hash: u8, sealed: &[u8]| {
@@ -64,8 +65,13 @@ fn old_rows(postgres: bool) -> String {
     };
     [
         "INSERT INTO accounts (site_id, created_at) VALUES ('a1', 1);".to_owned(),
-        conversation("c1"),
-        conversation("c2"),
+        conversation("c1", 2),
+        conversation("c2", 3),
+        format!(
+            "INSERT INTO data_keys (account_id, owner_kind, owner_id, kek_id, wrapped, created_at) \
+             VALUES ('a1', 'consumer', 'u1', 'k1', {}, 1);",
+            blob(&[4; 8])
+        ),
         attribute(1, 8, b"second sealed value"),
         attribute(0, 7, b"first"),
     ]
@@ -97,16 +103,21 @@ async fn old_database(postgres: bool, pg: Option<&TempDatabase>, dir: &Path) -> 
     }
 }
 
+/// A PostgreSQL database when `postgres` (`None` when the suite may skip it), and a
+/// directory for a SQLite file.
+async fn scratch(postgres: bool) -> Option<(tempfile::TempDir, Option<TempDatabase>)> {
+    let dir = tempfile::tempdir().unwrap();
+    match postgres {
+        true => Some((dir, Some(TempDatabase::create().await?))),
+        false => Some((dir, None)),
+    }
+}
+
 /// Migration 0008 folds each conversation's sealed attributes into its row, in
 /// position order, and keeps what attribute search matches on.
 async fn sealed_attributes_move_into_the_conversation_row(postgres: bool) {
-    let dir = tempfile::tempdir().unwrap();
-    let pg = match postgres {
-        true => match TempDatabase::create().await {
-            Some(db) => Some(db),
-            None => return,
-        },
-        false => None,
+    let Some((dir, pg)) = scratch(postgres).await else {
+        return;
     };
     let url = old_database(postgres, pg.as_ref(), dir.path()).await;
     let store = lethe_store::open(&url).await.expect("the store migrates and opens");
@@ -139,4 +150,63 @@ async fn sqlite_sealed_attributes_move_into_the_conversation_row() {
 #[tokio::test]
 async fn postgres_sealed_attributes_move_into_the_conversation_row() {
     sealed_attributes_move_into_the_conversation_row(true).await;
+}
+
+/// Rows left in `data_keys` per owner kind, read straight from the database.
+async fn data_key_owners(url: &str) -> Vec<(String, i64)> {
+    const SQL: &str = "SELECT owner_kind, COUNT(*) FROM data_keys GROUP BY owner_kind ORDER BY owner_kind";
+    match url.starts_with("sqlite:") {
+        true => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query_as(SQL).fetch_all(&pool).await.unwrap()
+        }
+        false => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query_as(SQL).fetch_all(&pool).await.unwrap()
+        }
+    }
+}
+
+/// Migration 0009 moves each conversation's wrapped data key into its row and leaves
+/// the other owners' keys where they were.
+async fn conversation_keys_move_into_the_conversation_row(postgres: bool) {
+    let Some((dir, pg)) = scratch(postgres).await else {
+        return;
+    };
+    let url = old_database(postgres, pg.as_ref(), dir.path()).await;
+    let store = lethe_store::open(&url).await.expect("the store migrates and opens");
+    for (id, key) in [("c1", 2), ("c2", 3)] {
+        let row = store
+            .conversation("a1", id)
+            .await
+            .unwrap()
+            .expect("the conversation is kept");
+        assert_eq!(
+            (row.kek_id.as_str(), row.wrapped),
+            ("k1", vec![key; 8]),
+            "{id}'s own key"
+        );
+    }
+    let found = store
+        .search(
+            "a1",
+            &StoreFilter::default(),
+            Sort::default(),
+            &Page::Offset { offset: 0, limit: 10 },
+            PartsWanted::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.rows.len(), 2, "search reads the keys from the rows");
+    assert_eq!(data_key_owners(&url).await, [("consumer".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn sqlite_conversation_keys_move_into_the_conversation_row() {
+    conversation_keys_move_into_the_conversation_row(false).await;
+}
+
+#[tokio::test]
+async fn postgres_conversation_keys_move_into_the_conversation_row() {
+    conversation_keys_move_into_the_conversation_row(true).await;
 }

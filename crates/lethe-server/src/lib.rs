@@ -73,11 +73,7 @@ pub async fn prepare_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow
         .with_limits(limits)
         .with_engine(engine);
     let bootstrap_key = lethe.bootstrap().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let state = AppState {
-        lethe,
-        config: Arc::new(config),
-        metrics: ops::metrics_handle(),
-    };
+    let state = AppState::new(lethe, Arc::new(config), ops::metrics_handle());
     Ok(Prepared {
         state,
         bootstrap_key,

@@ -73,10 +73,7 @@ impl Sql {
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.conversation_id, c.kind, c.status, c.consumer_id, c.bot_id, \
      c.start_time, c.end_time, c.close_reason, c.source, c.device, c.agent_id, c.skill_id, \
-     c.csat, c.mcs, c.sealed_participant, c.sealed_attributes, k.kek_id, k.wrapped";
-
-const CONVERSATION_KEY_JOIN: &str = " JOIN data_keys k ON k.account_id = c.account_id \
-     AND k.owner_kind = 'conversation' AND k.owner_id = c.conversation_id";
+     c.csat, c.mcs, c.sealed_participant, c.sealed_attributes, c.kek_id, c.wrapped_key AS wrapped";
 
 /// An API key by the hash of its secret.
 pub(crate) fn api_key_by_hash(style: Style, hash: &[u8]) -> Sql {
@@ -97,10 +94,7 @@ pub(crate) fn account(style: Style, site_id: &str) -> Sql {
 
 /// One conversation with its key.
 pub(crate) fn conversation(style: Style, account: &str, id: &str) -> Sql {
-    let mut sql = Sql::new(
-        style,
-        &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c{CONVERSATION_KEY_JOIN}"),
-    );
+    let mut sql = Sql::new(style, &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c"));
     sql.push(" WHERE c.account_id = ").bind(Param::Text(account.into()));
     sql.push(" AND c.conversation_id = ").bind(Param::Text(id.into()));
     sql
@@ -244,10 +238,7 @@ pub(crate) fn count(style: Style, account: &str, filter: &StoreFilter) -> Sql {
 pub(crate) fn page(style: Style, account: &str, filter: &StoreFilter, sort: Sort, page: &Page) -> Sql {
     let expr = sort_expression(sort);
     let (dir, cmp) = if sort.descending { ("DESC", "<") } else { ("ASC", ">") };
-    let mut sql = Sql::new(
-        style,
-        &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c{CONVERSATION_KEY_JOIN}"),
-    );
+    let mut sql = Sql::new(style, &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c"));
     push_filter(&mut sql, account, filter);
     if let Page::Keyset {
         after: Some(cursor), ..

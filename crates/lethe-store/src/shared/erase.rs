@@ -97,19 +97,11 @@ async fn erase_conversations(
         match &item.mask {
             // Everything was deleted above, so a row that arrived after the mask was
             // planned is gone rather than left unmasked.
-            Some(mask) => write_mask(tx, account, &item.id, mask, plan.now).await?,
+            Some(mask) => write_mask(tx, account, &item.id, mask).await?,
             None => deleted.push(item.id.clone()),
         }
     }
-    let keys = "DELETE FROM data_keys";
-    execute_in(
-        tx,
-        keys,
-        account,
-        &deleted,
-        " AND owner_kind = 'conversation' AND owner_id",
-    )
-    .await?;
+    // A conversation's data key is in its row: deleting the row destroys it.
     delete_conversation_rows(tx, "conversations", account, &deleted).await?;
     counts.conversations += erasable.len() as i64;
     Ok(outcomes)
@@ -149,28 +141,20 @@ async fn queue_blob_deletions(
 
 /// Writes a masked conversation's structure back under its fresh key, which replaces
 /// (destroys) the old one; the conversation loses its links to the person.
-async fn write_mask(tx: &mut Tx, account: &str, conversation: &str, mask: &ConversationMask, now: i64) -> Res<()> {
+async fn write_mask(tx: &mut Tx, account: &str, conversation: &str, mask: &ConversationMask) -> Res<()> {
     let rows: Vec<(&str, i64, &MessageWrite)> = mask.messages.iter().map(|(seq, m)| (conversation, *seq, m)).collect();
     insert_message_rows(tx, account, &rows).await?;
     insert_survey_answers(tx, account, conversation, &mask.survey_answers).await?;
     sqlx::query(
-        "UPDATE data_keys SET kek_id = $3, wrapped = $4, created_at = $5 \
-         WHERE account_id = $1 AND owner_kind = 'conversation' AND owner_id = $2",
-    )
-    .bind(account)
-    .bind(conversation)
-    .bind(&mask.key.kek_id)
-    .bind(&mask.key.wrapped)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
         "UPDATE conversations SET consumer_id = NULL, cid_hash = NULL, sealed_participant = NULL, \
-         sealed_attributes = NULL, content_mac = $3 WHERE account_id = $1 AND conversation_id = $2",
+         sealed_attributes = NULL, content_mac = $3, kek_id = $4, wrapped_key = $5 \
+         WHERE account_id = $1 AND conversation_id = $2",
     )
     .bind(account)
     .bind(conversation)
     .bind(MASKED_MAC)
+    .bind(&mask.key.kek_id)
+    .bind(&mask.key.wrapped)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -38,14 +38,15 @@ fn sealed_attributes(c: &ConversationWrite) -> Option<Vec<u8>> {
     })
 }
 
-/// Inserts a conversation row unless its id exists; true when inserted. A new row's
-/// key replaces any stale key of that owner, so the row and its key always agree.
+/// Inserts a conversation row, with its wrapped data key, unless its id exists; true when
+/// inserted.
 async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) -> Res<bool> {
     let inserted = sqlx::query(
         "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
          cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
-         sealed_participant, sealed_attributes, content_mac, created_at) VALUES ($1, $2, $3, $4, $5, \
-         $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+         $21, $22) \
          ON CONFLICT (account_id, conversation_id) DO NOTHING",
     )
     .bind(account)
@@ -68,6 +69,8 @@ async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) 
     .bind(sealed_attributes(c))
     .bind(&c.content_mac)
     .bind(c.created_at)
+    .bind(&c.key.kek_id)
+    .bind(&c.key.wrapped)
     .execute(&mut **tx)
     .await?
     .rows_affected()
@@ -75,18 +78,6 @@ async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) 
     if !inserted {
         return Ok(false);
     }
-    sqlx::query(
-        "INSERT INTO data_keys (account_id, owner_kind, owner_id, kek_id, wrapped, created_at) \
-         VALUES ($1, 'conversation', $2, $3, $4, $5) ON CONFLICT (account_id, owner_kind, owner_id) \
-         DO UPDATE SET kek_id = excluded.kek_id, wrapped = excluded.wrapped, created_at = excluded.created_at",
-    )
-    .bind(account)
-    .bind(&c.conversation_id)
-    .bind(&c.key.kek_id)
-    .bind(&c.key.wrapped)
-    .bind(c.created_at)
-    .execute(&mut **tx)
-    .await?;
     let positioned: Vec<(i64, &AttributeWrite)> = c.attributes.iter().enumerate().map(|(i, a)| (i as i64, a)).collect();
     insert_rows(
         tx,

@@ -297,13 +297,12 @@ impl JobStore for Backend {
     }
 
     async fn remaining(&self, account: &str, conversations: &[String], consumers: &[String]) -> Res<i64> {
-        const CONVERSATION_ROWS: [&str; 6] = [
+        const CONVERSATION_ROWS: [&str; 5] = [
             "conversations WHERE conversation_id",
             "messages WHERE conversation_id",
             "files WHERE conversation_id",
             "survey_answers WHERE conversation_id",
             "conversation_attributes WHERE conversation_id",
-            "data_keys WHERE owner_kind = 'conversation' AND owner_id",
         ];
         const CONSUMER_ROWS: [&str; 3] = [
             "consumers WHERE consumer_id",
