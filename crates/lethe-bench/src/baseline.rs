@@ -9,6 +9,7 @@
 use anyhow::{bail, Context};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use lethe_store::MessageWrite;
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
@@ -152,9 +153,9 @@ impl Loader {
         let id = required(c, "id")?;
         let start = millis(c, "start_time")?.context("start_time is required")?;
         let end = millis(c, "end_time")?;
-        self.conversation_row(conn, c, id, start, end).await?;
+        let (messages, times) = plain_messages(c)?;
+        self.conversation_row(conn, c, id, (start, end), &messages).await?;
         self.attributes(conn, c, id).await?;
-        let times = self.messages(conn, c, id).await?;
         self.files(conn, c, id).await?;
         self.surveys(conn, c, id).await?;
         if let Some(end) = end {
@@ -168,16 +169,16 @@ impl Loader {
         conn: &mut SqliteConnection,
         c: &Value,
         id: &str,
-        start: i64,
-        end: Option<i64>,
+        (start, end): (i64, Option<i64>),
+        messages: &[MessageWrite],
     ) -> anyhow::Result<()> {
         let participant = c.get("consumer_participant").filter(|p| !p.is_null());
         sqlx::query(
             "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
              cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
-             sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-             'none', $21)",
+             sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key, \
+             sealed_messages, message_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20, 'none', $21, $22, $23)",
         )
         .bind(self.account)
         .bind(id)
@@ -200,6 +201,8 @@ impl Loader {
         .bind(NO_KEY)
         .bind(self.now)
         .bind(NO_KEY)
+        .bind(lethe_store::pack_messages(messages))
+        .bind(messages.len() as i64)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -224,34 +227,6 @@ impl Loader {
     }
 
     /// Inserts the messages; returns (time, by the consumer) of each for the metrics.
-    async fn messages(&self, conn: &mut SqliteConnection, c: &Value, id: &str) -> anyhow::Result<Vec<(i64, bool)>> {
-        let mut times = Vec::new();
-        for (seq, m) in items(c, "messages").iter().enumerate() {
-            let time = millis(m, "time")?.context("message time is required")?;
-            let sent_by = required(m, "sent_by")?;
-            sqlx::query(
-                "INSERT INTO messages (account_id, conversation_id, message_id, seq, time, sent_by, \
-                 participant_id, msg_type, file_id, sealed_body, content_mac) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(self.account)
-            .bind(id)
-            .bind(required(m, "id")?)
-            .bind(seq as i64)
-            .bind(time)
-            .bind(sent_by)
-            .bind(text(m, "participant_id"))
-            .bind(text(m, "type").unwrap_or("text"))
-            .bind(text(m, "file_id"))
-            .bind(message_body(m)?)
-            .bind(NO_KEY)
-            .execute(&mut *conn)
-            .await?;
-            times.push((time, sent_by == "consumer"));
-        }
-        Ok(times)
-    }
-
     /// File rows only: the bytes themselves are not stored (lethe writes them to its
     /// blob store, which this baseline leaves out; see BENCHMARKS.md).
     async fn files(&self, conn: &mut SqliteConnection, c: &Value, id: &str) -> anyhow::Result<()> {
@@ -376,6 +351,32 @@ fn lookup_values(c: &Value) -> Vec<String> {
         );
     }
     values
+}
+
+/// Each message's time and whether the consumer sent it, for the metrics row.
+type MessageTimes = Vec<(i64, bool)>;
+
+/// The messages as lethe's conversation row holds them (in the same frames, bodies in
+/// the clear), and each one's time and whether the consumer sent it.
+fn plain_messages(c: &Value) -> anyhow::Result<(Vec<MessageWrite>, MessageTimes)> {
+    let mut messages = Vec::new();
+    let mut times = Vec::new();
+    for m in items(c, "messages") {
+        let time = millis(m, "time")?.context("message time is required")?;
+        let sent_by = required(m, "sent_by")?;
+        times.push((time, sent_by == "consumer"));
+        messages.push(MessageWrite {
+            message_id: required(m, "id")?.to_owned(),
+            time,
+            sent_by: sent_by.to_owned(),
+            participant_id: text(m, "participant_id").map(str::to_owned),
+            msg_type: text(m, "type").unwrap_or("text").to_owned(),
+            file_id: text(m, "file_id").map(str::to_owned),
+            sealed_body: message_body(m)?,
+            content_mac: NO_KEY.to_vec(),
+        });
+    }
+    Ok((messages, times))
 }
 
 /// What lethe seals as a message's body: its content fields (type, text, url, caption,

@@ -136,7 +136,10 @@ async fn count_rows(pool: &SqlitePool, ids: &[String]) -> anyhow::Result<TargetR
         let mut counted = Vec::new();
         for sql in [
             count("conversations", "conversation_id"),
-            count("messages", "conversation_id"),
+            format!(
+                "SELECT COALESCE(SUM(message_count), 0) FROM conversations \
+                 WHERE account_id = $1 AND conversation_id IN {list}"
+            ),
             count("conversation_attributes", "conversation_id"),
             count("survey_answers", "conversation_id"),
             count("files", "conversation_id"),

@@ -8,8 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The tables that hold a conversation's rows, keyed by `conversation_id`.
-const CONVERSATION_TABLES: [&str; 6] = [
-    "messages",
+const CONVERSATION_TABLES: [&str; 5] = [
     "conversation_attributes",
     "survey_answers",
     "files",

@@ -167,7 +167,6 @@ async fn a_completed_request_leaves_nothing(app: TestApp) {
             let mut conn = sqlx::PgConnection::connect(&app.config.database_url).await.unwrap();
             for (table, column, id) in [
                 ("conversations", "conversation_id", "conv-TGT-canary"),
-                ("messages", "conversation_id", "conv-TGT-canary"),
                 ("files", "conversation_id", "conv-TGT-canary"),
                 ("survey_answers", "conversation_id", "conv-TGT-canary"),
                 ("conversation_attributes", "conversation_id", "conv-TGT-canary"),
@@ -181,11 +180,12 @@ async fn a_completed_request_leaves_nothing(app: TestApp) {
                 let n: i64 = sqlx::query_scalar(&sql).bind(id).fetch_one(&mut conn).await.unwrap();
                 assert_eq!(n, 0, "{table} still holds {id}");
             }
-            let kept: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE conversation_id = 'conv-KEEP-canary'")
-                    .fetch_one(&mut conn)
-                    .await
-                    .unwrap();
+            let kept: i64 = sqlx::query_scalar(
+                "SELECT message_count FROM conversations WHERE conversation_id = 'conv-KEEP-canary'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
             assert_eq!(kept, 1);
         }
     }

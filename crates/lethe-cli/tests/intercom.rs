@@ -162,7 +162,7 @@ async fn read_then_delete(app: TestApp) {
         Backend::Postgres => {
             use sqlx::Connection;
             let mut conn = sqlx::PgConnection::connect(&app.config.database_url).await.unwrap();
-            for table in ["conversations", "messages", "files", "metrics"] {
+            for table in ["conversations", "files", "metrics"] {
                 let sql = format!("SELECT COUNT(*) FROM {table} WHERE conversation_id = 'ic-canary-1'");
                 let n: i64 = sqlx::query_scalar(&sql).fetch_one(&mut conn).await.unwrap();
                 assert_eq!(n, 0, "{table}");

@@ -39,7 +39,8 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Rows as the schema of migration 0007 held them: a conversation with two sealed
 /// attributes, stored out of position order, and one without any; each conversation's
-/// data key in `data_keys`, beside a consumer's.
+/// data key in `data_keys`, beside a consumer's; c1's three messages in their own rows
+/// (inserted out of order, one referencing a hosted file, one with a non-ASCII id).
 fn old_rows(postgres: bool) -> String {
     let blob = |bytes: &[u8]| match postgres {
         true => format!("'\\x{}'::bytea", hex(bytes)),
@@ -63,8 +64,24 @@ fn old_rows(postgres: bool) -> String {
             blob(sealed)
         )
     };
+    let message = |seq: i64, id: &str, participant: &str, file: &str, body: &[u8]| {
+        format!(
+            "INSERT INTO messages (account_id, conversation_id, message_id, seq, time, sent_by, \
+             participant_id, msg_type, file_id, sealed_body, content_mac) \
+             VALUES ('a1', 'c1', '{id}', {seq}, {time}, 'agent', {participant}, 'TEXT_PLAIN', {file}, {}, {});",
+            blob(body),
+            blob(&[seq as u8; 32]),
+            time = 2000 + seq,
+        )
+    };
     [
         "INSERT INTO accounts (site_id, created_at) VALUES ('a1', 1);".to_owned(),
+        message(2, "m3", "NULL", "'f1'", b"third"),
+        message(0, "m1-\u{e9}", "'agent-1'", "NULL", b"first body"),
+        message(1, "m2", "NULL", "NULL", b""),
+        "INSERT INTO files (account_id, file_id, conversation_id, blob_key, content_type, size, created_at) \
+         VALUES ('a1', 'f1', 'c1', 'a1/b1', 'image/png', 3, 1);"
+            .to_owned(),
         conversation("c1", 2),
         conversation("c2", 3),
         format!(
@@ -209,4 +226,98 @@ async fn sqlite_conversation_keys_move_into_the_conversation_row() {
 #[tokio::test]
 async fn postgres_conversation_keys_move_into_the_conversation_row() {
     conversation_keys_move_into_the_conversation_row(true).await;
+}
+
+/// Migration 0010 folds each conversation's message rows into its row, in sequence
+/// order, with every field; a conversation without messages has none.
+async fn messages_move_into_the_conversation_row(postgres: bool) {
+    let Some((dir, pg)) = scratch(postgres).await else {
+        return;
+    };
+    let url = old_database(postgres, pg.as_ref(), dir.path()).await;
+    let store = lethe_store::open(&url).await.expect("the store migrates and opens");
+    let all = PartsWanted {
+        messages: true,
+        surveys: false,
+        files: false,
+    };
+    let parts = store
+        .conversation_parts("a1", &["c1".into(), "c2".into()], all)
+        .await
+        .unwrap();
+    let read: Vec<_> = parts
+        .messages
+        .iter()
+        .map(|m| {
+            (
+                m.conversation_id.as_str(),
+                m.seq,
+                m.message_id.as_str(),
+                m.time,
+                m.sealed_body.as_slice(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("c1", 0, "m1-\u{e9}", 2000, &b"first body"[..]),
+            ("c1", 1, "m2", 2001, &b""[..]),
+            ("c1", 2, "m3", 2002, &b"third"[..]),
+        ]
+    );
+    let first = &parts.messages[0];
+    assert_eq!(
+        (first.sent_by.as_str(), first.msg_type.as_str()),
+        ("agent", "TEXT_PLAIN")
+    );
+    assert_eq!(
+        (first.participant_id.as_deref(), first.file_id.as_deref()),
+        (Some("agent-1"), None)
+    );
+    let third = &parts.messages[2];
+    assert_eq!(third.file_id.as_deref(), Some("f1"));
+    assert_eq!(
+        third.file_content_type.as_deref(),
+        Some("image/png"),
+        "the file's type is looked up"
+    );
+    let page = store
+        .search(
+            "a1",
+            &StoreFilter::default(),
+            Sort::default(),
+            &Page::Offset { offset: 0, limit: 10 },
+            all,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.parts.messages.len(), 3, "a search reads them from the rows");
+    let logged = store
+        .conversation("a1", "c1")
+        .await
+        .unwrap()
+        .unwrap()
+        .sealed_messages
+        .unwrap();
+    let macs: Vec<Vec<u8>> = lethe_store::unpack_messages(&logged)
+        .unwrap()
+        .iter()
+        .map(|m| m.content_mac.to_vec())
+        .collect();
+    assert_eq!(macs, [vec![0; 32], vec![1; 32], vec![2; 32]]);
+    assert_eq!(
+        store.conversation("a1", "c2").await.unwrap().unwrap().sealed_messages,
+        None
+    );
+}
+
+#[tokio::test]
+async fn sqlite_messages_move_into_the_conversation_row() {
+    messages_move_into_the_conversation_row(false).await;
+}
+
+#[tokio::test]
+async fn postgres_messages_move_into_the_conversation_row() {
+    messages_move_into_the_conversation_row(true).await;
 }

@@ -8,6 +8,7 @@
 mod blobs;
 mod error;
 mod jobs;
+mod message_log;
 mod notifications;
 mod plan_read;
 mod postgres;
@@ -23,6 +24,7 @@ mod sqlite_read;
 pub use blobs::BlobStore;
 pub use error::{StoreError, StoreResult};
 pub use jobs::*;
+pub use message_log::{pack as pack_messages, unpack as unpack_messages, LoggedMessage};
 pub use notifications::*;
 pub use records::*;
 pub use requests::*;

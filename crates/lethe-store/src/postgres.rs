@@ -68,7 +68,7 @@ impl PgStore {
     /// Vacuums the tables erasure touches, so dead tuples are reclaimed soon.
     async fn vacuum_now(&self) -> StoreResult<()> {
         sqlx::query(
-            "VACUUM conversations, messages, conversation_attributes, files, survey_answers, metrics, \
+            "VACUUM conversations, conversation_attributes, files, survey_answers, metrics, \
              consumers, consumer_lookups, data_keys",
         )
         .execute(&self.pool)

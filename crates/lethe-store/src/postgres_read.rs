@@ -1,6 +1,7 @@
 //! Reads on PostgreSQL: the shared query text bound through sqlx.
 
 use crate::error::StoreResult;
+use crate::message_log;
 use crate::postgres::PgStore;
 use crate::records::*;
 use crate::search::{finish_page, SearchPage, StoreFilter};
@@ -46,6 +47,22 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// The messages with the content types of the files they reference.
+    async fn with_file_types(
+        &self,
+        account: &str,
+        mut messages: Vec<MessageRecord>,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        let files = message_log::referenced_files(&messages);
+        if !files.is_empty() {
+            let types = self.all(&sql::file_types(Style::Dollar, account, &files)).await?;
+            message_log::set_file_types(&mut messages, types);
+        }
+        Ok(messages)
+    }
+}
+
 #[async_trait]
 impl ReadStore for PgStore {
     async fn api_key_by_hash(&self, hash: &[u8]) -> StoreResult<Option<ApiKeyRecord>> {
@@ -85,7 +102,8 @@ impl ReadStore for PgStore {
         }
         let [messages, surveys, files] = sql::parts(Style::Dollar, account, ids, wanted);
         if let Some(q) = messages {
-            parts.messages = self.all(&q).await?;
+            let logs: Vec<(String, Vec<u8>)> = self.all(&q).await?;
+            parts.messages = self.with_file_types(account, message_log::from_columns(&logs)?).await?;
         }
         if let Some(q) = surveys {
             parts.survey_answers = self.all(&q).await?;
@@ -117,7 +135,16 @@ impl ReadStore for PgStore {
         let rows = self.all(&sql::page(Style::Dollar, account, filter, sort, page)).await?;
         let mut result = finish_page(rows, total, page);
         let ids: Vec<String> = result.rows.iter().map(|r| r.conversation_id.clone()).collect();
-        result.parts = self.conversation_parts(account, &ids, wanted).await?;
+        let others = PartsWanted {
+            messages: false,
+            ..wanted
+        };
+        result.parts = self.conversation_parts(account, &ids, others).await?;
+        if wanted.messages {
+            // The page rows hold their messages: no second read.
+            let messages = message_log::take_from_rows(&mut result.rows)?;
+            result.parts.messages = self.with_file_types(account, messages).await?;
+        }
         Ok(result)
     }
 }

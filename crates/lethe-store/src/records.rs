@@ -155,6 +155,8 @@ pub struct ConversationRecord {
     pub sealed_attributes: Option<Vec<u8>>,
     pub kek_id: String,
     pub wrapped: Vec<u8>,
+    /// The messages, framed; a search that wants them moves them into its parts.
+    pub sealed_messages: Option<Vec<u8>>,
 }
 
 /// How an idempotent create ended.

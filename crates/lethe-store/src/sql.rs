@@ -73,7 +73,7 @@ impl Sql {
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.conversation_id, c.kind, c.status, c.consumer_id, c.bot_id, \
      c.start_time, c.end_time, c.close_reason, c.source, c.device, c.agent_id, c.skill_id, \
-     c.csat, c.mcs, c.sealed_participant, c.sealed_attributes, c.kek_id, c.wrapped_key AS wrapped";
+     c.csat, c.mcs, c.sealed_participant, c.sealed_attributes, c.kek_id, c.wrapped_key AS wrapped, c.sealed_messages";
 
 /// An API key by the hash of its secret.
 pub(crate) fn api_key_by_hash(style: Style, hash: &[u8]) -> Sql {
@@ -139,43 +139,43 @@ pub(crate) fn file(style: Style, account: &str, conversation: &str, file: &str) 
     sql
 }
 
-/// The child-row queries a reader wants, in the order messages, surveys, files (attributes
-/// come with the conversation row).
+/// The part queries a reader wants, in the order messages (the conversation rows'
+/// framed column), surveys, files; attributes come with the conversation row.
 pub(crate) fn parts(style: Style, account: &str, ids: &[String], wanted: PartsWanted) -> [Option<Sql>; 3] {
-    let select = |head: &str, alias: &str, tail: &str| {
+    let select = |head: &str, tail: &str| {
         let mut sql = Sql::new(style, head);
-        sql.push(&format!(" WHERE {alias}account_id = "))
-            .bind(Param::Text(account.into()));
-        sql.push(&format!(" AND {alias}conversation_id"))
-            .bind_list(ids)
-            .push(tail);
+        sql.push(" WHERE account_id = ").bind(Param::Text(account.into()));
+        sql.push(" AND conversation_id").bind_list(ids).push(tail);
         sql
     };
     [
         wanted.messages.then(|| {
             select(
-                "SELECT m.conversation_id, m.message_id, m.seq, m.time, m.sent_by, m.participant_id, m.msg_type, \
-                 m.file_id, m.sealed_body, f.content_type AS file_content_type FROM messages m \
-                 LEFT JOIN files f ON f.account_id = m.account_id AND f.file_id = m.file_id",
-                "m.",
-                " ORDER BY m.conversation_id, m.seq",
+                "SELECT conversation_id, sealed_messages FROM conversations",
+                " AND sealed_messages IS NOT NULL ORDER BY conversation_id",
             )
         }),
         wanted.surveys.then(|| {
             select(
                 "SELECT conversation_id, survey_id, question_id, question, choice, sealed_text FROM survey_answers",
-                "",
                 " ORDER BY conversation_id, survey_id, question_id",
             )
         }),
         wanted.files.then(|| {
             select(
                 &format!("SELECT {FILE_COLUMNS} FROM files"),
-                "",
                 " ORDER BY conversation_id, file_id",
             )
         }),
     ]
+}
+
+/// The content types of the listed hosted files, for messages that reference them.
+pub(crate) fn file_types(style: Style, account: &str, files: &[String]) -> Sql {
+    let mut sql = Sql::new(style, "SELECT file_id, content_type FROM files WHERE account_id = ");
+    sql.bind(Param::Text(account.into()));
+    sql.push(" AND file_id").bind_list(files);
+    sql
 }
 
 /// Appends the filter's conditions; every value is bound, never spliced.
@@ -275,8 +275,8 @@ pub(crate) fn conversation_stats(style: Style, account: &str, ids: &[String]) ->
     let mut sql = Sql::new(
         style,
         &format!(
-            "SELECT c.conversation_id, c.kind, c.bot_id, c.status, {}, {}, {}, {}, {} FROM conversations c",
-            child("messages", "COUNT(*)"),
+            "SELECT c.conversation_id, c.kind, c.bot_id, c.status, c.message_count, {}, {}, {}, {} \
+             FROM conversations c",
             child("files", "COUNT(*)"),
             child("files", "CAST(COALESCE(SUM(x.size), 0) AS BIGINT)"),
             child("survey_answers", "COUNT(*)"),

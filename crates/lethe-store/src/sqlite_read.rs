@@ -8,6 +8,7 @@
 //! server's resident size while mapped, so a quiet server unmaps ([`Readers::unmap_idle`]).
 
 use crate::error::{StoreError, StoreResult};
+use crate::message_log;
 use crate::records::*;
 use crate::search::{finish_page, SearchPage, StoreFilter};
 use crate::sql::{self, Param, Sql, Style};
@@ -219,6 +220,7 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
         sealed_attributes: r.get(15)?,
         kek_id: r.get(16)?,
         wrapped: r.get(17)?,
+        sealed_messages: r.get(18)?,
     })
 }
 
@@ -257,21 +259,6 @@ fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRecord> {
     })
 }
 
-fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
-    Ok(MessageRecord {
-        conversation_id: r.get(0)?,
-        message_id: r.get(1)?,
-        seq: r.get(2)?,
-        time: r.get(3)?,
-        sent_by: r.get(4)?,
-        participant_id: r.get(5)?,
-        msg_type: r.get(6)?,
-        file_id: r.get(7)?,
-        sealed_body: r.get(8)?,
-        file_content_type: r.get(9)?,
-    })
-}
-
 fn survey_row(r: &Row<'_>) -> rusqlite::Result<SurveyAnswerRecord> {
     Ok(SurveyAnswerRecord {
         conversation_id: r.get(0)?,
@@ -283,10 +270,15 @@ fn survey_row(r: &Row<'_>) -> rusqlite::Result<SurveyAnswerRecord> {
     })
 }
 
-fn read_parts(conn: &Connection, [messages, surveys, files]: [Option<Sql>; 3]) -> rusqlite::Result<ConversationParts> {
+fn read_parts(
+    conn: &Connection,
+    account: &str,
+    [messages, surveys, files]: [Option<Sql>; 3],
+) -> rusqlite::Result<ConversationParts> {
     let mut parts = ConversationParts::default();
     if let Some(q) = messages {
-        parts.messages = rows(conn, &q, message_row)?;
+        let logs = rows(conn, &q, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        parts.messages = with_file_types(conn, account, message_log::from_columns(&logs).map_err(store_failure)?)?;
     }
     if let Some(q) = surveys {
         parts.survey_answers = rows(conn, &q, survey_row)?;
@@ -295,6 +287,27 @@ fn read_parts(conn: &Connection, [messages, surveys, files]: [Option<Sql>; 3]) -
         parts.files = rows(conn, &q, file_row)?;
     }
     Ok(parts)
+}
+
+/// The messages with the content types of the files they reference.
+fn with_file_types(
+    conn: &Connection,
+    account: &str,
+    mut messages: Vec<MessageRecord>,
+) -> rusqlite::Result<Vec<MessageRecord>> {
+    let files = message_log::referenced_files(&messages);
+    if !files.is_empty() {
+        let types = rows(conn, &sql::file_types(Style::Question, account, &files), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        message_log::set_file_types(&mut messages, types);
+    }
+    Ok(messages)
+}
+
+/// A store error inside a rusqlite closure; it reaches the caller as a database error.
+fn store_failure(err: StoreError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(err))
 }
 
 impl SqliteStore {
@@ -364,7 +377,10 @@ impl ReadStore for SqliteStore {
             return Ok(ConversationParts::default());
         }
         let queries = sql::parts(Style::Question, account, ids, wanted);
-        self.readers().run(move |conn| read_parts(conn, queries)).await
+        let account = account.to_owned();
+        self.readers()
+            .run(move |conn| read_parts(conn, &account, queries))
+            .await
     }
 
     async fn search(
@@ -442,11 +458,23 @@ impl SearchQueries {
         ))
     }
 
-    /// The page with the child rows of its conversations.
+    /// The page with the parts of its conversations; the messages come from the rows.
     fn with_parts(&self, conn: &Connection, mut page: SearchPage) -> rusqlite::Result<SearchPage> {
         if !page.rows.is_empty() {
             let ids: Vec<String> = page.rows.iter().map(|r| r.conversation_id.clone()).collect();
-            page.parts = read_parts(conn, sql::parts(Style::Question, &self.account, &ids, self.wanted))?;
+            let others = PartsWanted {
+                messages: false,
+                ..self.wanted
+            };
+            page.parts = read_parts(
+                conn,
+                &self.account,
+                sql::parts(Style::Question, &self.account, &ids, others),
+            )?;
+            if self.wanted.messages {
+                let messages = message_log::take_from_rows(&mut page.rows).map_err(store_failure)?;
+                page.parts.messages = with_file_types(conn, &self.account, messages)?;
+            }
         }
         Ok(page)
     }

@@ -29,18 +29,23 @@ async fn delete_conversation_rows(tx: &mut Tx, table: &str, account: &str, ids: 
     .await
 }
 
-/// The batch's conversations that exist, with their status, locked for the batch.
+/// The batch's conversations that exist, with their status and message count, locked
+/// for the batch.
 async fn lock_conversations(
     tx: &mut Tx,
     account: &str,
     ids: &[String],
-) -> Res<std::collections::HashMap<String, String>> {
-    let mut query = QueryBuilder::<Db>::new("SELECT conversation_id, status FROM conversations WHERE account_id = ");
+) -> Res<std::collections::HashMap<String, (String, i64)>> {
+    let mut query =
+        QueryBuilder::<Db>::new("SELECT conversation_id, status, message_count FROM conversations WHERE account_id = ");
     query.push_bind(account).push(" AND conversation_id");
     push_in_list(&mut query, ids);
     query.push(FOR_UPDATE);
-    let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&mut **tx).await?;
-    Ok(rows.into_iter().collect())
+    let rows: Vec<(String, String, i64)> = query.build_query_as().fetch_all(&mut **tx).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, status, messages)| (id, (status, messages)))
+        .collect())
 }
 
 /// Erases the batch's conversations (either kind); each one's outcome.
@@ -57,13 +62,15 @@ async fn erase_conversations(
     let mut outcomes = Vec::new();
     let mut erasable = Vec::new();
     for item in items {
-        let outcome = match status.get(&item.id).map(String::as_str) {
+        let found = status.get(&item.id);
+        let outcome = match found.map(|(status, _)| status.as_str()) {
             None => "not_found",
             Some("open") if !plan.include_open => "skipped_open",
             _ => "erased",
         };
         if outcome == "erased" {
             erasable.push(*item);
+            counts.messages += found.map_or(0, |(_, messages)| *messages);
         }
         outcomes.push((item.position, outcome));
     }
@@ -72,7 +79,6 @@ async fn erase_conversations(
     }
     let ids: Vec<String> = erasable.iter().map(|i| i.id.clone()).collect();
     queue_blob_deletions(tx, account, request_id, &ids, plan.now, counts).await?;
-    counts.messages += delete_conversation_rows(tx, "messages", account, &ids).await? as i64;
     delete_conversation_rows(tx, "conversation_attributes", account, &ids).await?;
     counts.survey_answers += delete_conversation_rows(tx, "survey_answers", account, &ids).await? as i64;
     delete_conversation_rows(tx, "files", account, &ids).await?;
@@ -142,19 +148,24 @@ async fn queue_blob_deletions(
 /// Writes a masked conversation's structure back under its fresh key, which replaces
 /// (destroys) the old one; the conversation loses its links to the person.
 async fn write_mask(tx: &mut Tx, account: &str, conversation: &str, mask: &ConversationMask) -> Res<()> {
-    let rows: Vec<(&str, i64, &MessageWrite)> = mask.messages.iter().map(|(seq, m)| (conversation, *seq, m)).collect();
-    insert_message_rows(tx, account, &rows).await?;
     insert_survey_answers(tx, account, conversation, &mask.survey_answers).await?;
+    let mut messages = Vec::new();
+    for (seq, m) in &mask.messages {
+        let seq = u32::try_from(*seq).map_err(|_| StoreError::Database("a message number out of range".into()))?;
+        crate::message_log::append(&mut messages, seq, m);
+    }
     sqlx::query(
         "UPDATE conversations SET consumer_id = NULL, cid_hash = NULL, sealed_participant = NULL, \
-         sealed_attributes = NULL, content_mac = $3, kek_id = $4, wrapped_key = $5 \
-         WHERE account_id = $1 AND conversation_id = $2",
+         sealed_attributes = NULL, content_mac = $3, kek_id = $4, wrapped_key = $5, \
+         sealed_messages = $6, message_count = $7 WHERE account_id = $1 AND conversation_id = $2",
     )
     .bind(account)
     .bind(conversation)
     .bind(MASKED_MAC)
     .bind(&mask.key.kek_id)
     .bind(&mask.key.wrapped)
+    .bind((!messages.is_empty()).then_some(messages))
+    .bind(mask.messages.len() as i64)
     .execute(&mut **tx)
     .await?;
     Ok(())

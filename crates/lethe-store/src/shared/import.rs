@@ -1,43 +1,3 @@
-async fn insert_messages(
-    tx: &mut Tx,
-    account: &str,
-    conversation: &str,
-    msgs: &[MessageWrite],
-    first_seq: i64,
-) -> Res<()> {
-    let rows: Vec<(&str, i64, &MessageWrite)> = msgs
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (conversation, first_seq + i as i64, m))
-        .collect();
-    insert_message_rows(tx, account, &rows).await
-}
-
-async fn insert_message_rows(tx: &mut Tx, account: &str, rows: &[(&str, i64, &MessageWrite)]) -> Res<()> {
-    insert_rows(
-        tx,
-        "INSERT INTO messages (account_id, conversation_id, message_id, seq, time, sent_by, \
-         participant_id, msg_type, file_id, sealed_body, content_mac) ",
-        "",
-        11,
-        rows,
-        |row, (conversation, seq, m)| {
-            row.push_bind(account)
-                .push_bind(*conversation)
-                .push_bind(m.message_id.as_str())
-                .push_bind(*seq)
-                .push_bind(m.time)
-                .push_bind(m.sent_by.as_str())
-                .push_bind(m.participant_id.as_deref())
-                .push_bind(m.msg_type.as_str())
-                .push_bind(m.file_id.as_deref())
-                .push_bind(m.sealed_body.as_slice())
-                .push_bind(m.content_mac.as_slice());
-        },
-    )
-    .await
-}
-
 /// Inserts file rows, skipping ids that exist; returns how many were new.
 async fn insert_files(tx: &mut Tx, account: &str, files: &[FileRecord]) -> Res<u64> {
     let mut inserted = 0;
@@ -98,7 +58,7 @@ async fn write_import_batch(tx: &mut Tx, account: &str, batch: &ImportBatch) -> 
     let mut created = Vec::with_capacity(batch.conversations.len());
     for item in &batch.conversations {
         let conv = &item.conversation;
-        if insert_conversation(tx, account, conv).await? {
+        if insert_conversation(tx, account, conv, &item.messages).await? {
             created.push(item);
             counts.conversations_created += 1;
             continue;
@@ -116,17 +76,7 @@ async fn write_import_batch(tx: &mut Tx, account: &str, batch: &ImportBatch) -> 
             }
         }
     }
-    let messages: Vec<(&str, i64, &MessageWrite)> = created
-        .iter()
-        .flat_map(|item| {
-            let id = item.conversation.conversation_id.as_str();
-            item.messages
-                .iter()
-                .enumerate()
-                .map(move |(seq, m)| (id, seq as i64, m))
-        })
-        .collect();
-    counts.messages = messages.len() as u64;
+    counts.messages = created.iter().map(|item| item.messages.len() as u64).sum();
     for item in &created {
         let conv = &item.conversation;
         let files_new = insert_files(tx, account, &item.files).await?;
@@ -142,6 +92,5 @@ async fn write_import_batch(tx: &mut Tx, account: &str, batch: &ImportBatch) -> 
             insert_metrics(tx, account, &metrics_source(conv, end_time), &times).await?;
         }
     }
-    insert_message_rows(tx, account, &messages).await?;
     Ok(Ok(counts))
 }

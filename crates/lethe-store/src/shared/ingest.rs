@@ -38,15 +38,20 @@ fn sealed_attributes(c: &ConversationWrite) -> Option<Vec<u8>> {
     })
 }
 
-/// Inserts a conversation row, with its wrapped data key, unless its id exists; true when
-/// inserted.
-async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) -> Res<bool> {
+/// Inserts a conversation row, with its wrapped data key and its messages, unless its id
+/// exists; true when inserted.
+async fn insert_conversation(
+    tx: &mut Tx,
+    account: &str,
+    c: &ConversationWrite,
+    messages: &[MessageWrite],
+) -> Res<bool> {
     let inserted = sqlx::query(
         "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
          cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
-         sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key) VALUES \
-         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-         $21, $22) \
+         sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key, \
+         sealed_messages, message_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
          ON CONFLICT (account_id, conversation_id) DO NOTHING",
     )
     .bind(account)
@@ -71,6 +76,8 @@ async fn insert_conversation(tx: &mut Tx, account: &str, c: &ConversationWrite) 
     .bind(c.created_at)
     .bind(&c.key.kek_id)
     .bind(&c.key.wrapped)
+    .bind(crate::message_log::pack(messages))
+    .bind(messages.len() as i64)
     .execute(&mut **tx)
     .await?
     .rows_affected()
@@ -188,21 +195,26 @@ impl IngestStore for Backend {
         msg: &MessageWrite,
     ) -> Res<Result<WriteOutcome, AppendRefusal>> {
         let mut tx = self.begin_write().await?;
-        let existing: Option<Vec<u8>> = sqlx::query_scalar(
-            "SELECT content_mac FROM messages WHERE account_id = $1 AND conversation_id = $2 AND message_id = $3",
-        )
-        .bind(account)
-        .bind(conversation)
-        .bind(&msg.message_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(mac) = existing {
-            return Ok(Ok(if mac == msg.content_mac {
+        // Read under the row lock: on PostgreSQL two appends must not both take the
+        // same sequence number from the same column.
+        let sql = format!(
+            "SELECT sealed_messages FROM conversations WHERE account_id = $1 AND conversation_id = $2{FOR_UPDATE}"
+        );
+        let log: Option<Option<Vec<u8>>> = sqlx::query_scalar(&sql)
+            .bind(account)
+            .bind(conversation)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let mut log = log.flatten().unwrap_or_default();
+        let logged = crate::message_log::unpack(&log).ok_or_else(corrupt_messages)?;
+        if let Some(same_id) = logged.iter().find(|m| m.message_id == msg.message_id) {
+            return Ok(Ok(if same_id.content_mac == msg.content_mac.as_slice() {
                 WriteOutcome::Unchanged
             } else {
                 WriteOutcome::Conflict
             }));
         }
+        let seq = logged.len() as u32;
         if let Err(refusal) = lock_conversation(&mut tx, account, conversation, true).await? {
             return Ok(Err(refusal));
         }
@@ -219,14 +231,16 @@ impl IngestStore for Backend {
                 return Ok(Err(AppendRefusal::FileMissing));
             }
         }
-        let seq: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(seq) + 1, 0) FROM messages WHERE account_id = $1 AND conversation_id = $2",
+        crate::message_log::append(&mut log, seq, msg);
+        sqlx::query(
+            "UPDATE conversations SET sealed_messages = $3, message_count = message_count + 1 \
+             WHERE account_id = $1 AND conversation_id = $2",
         )
         .bind(account)
         .bind(conversation)
-        .fetch_one(&mut *tx)
+        .bind(&log)
+        .execute(&mut *tx)
         .await?;
-        insert_messages(&mut tx, account, conversation, std::slice::from_ref(msg), seq).await?;
         tx.commit().await?;
         Ok(Ok(WriteOutcome::Created))
     }
@@ -296,13 +310,16 @@ impl IngestStore for Backend {
         .bind(close.mcs)
         .fetch_one(&mut *tx)
         .await?;
-        let times: Vec<(i64, String)> =
-            sqlx::query_as("SELECT time, sent_by FROM messages WHERE account_id = $1 AND conversation_id = $2")
-                .bind(account)
-                .bind(conversation)
-                .fetch_all(&mut *tx)
-                .await?;
-        let messages: Vec<(i64, SentBy)> = times.iter().map(|(t, by)| (*t, sent_by(by))).collect();
+        let log: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT sealed_messages FROM conversations WHERE account_id = $1 AND conversation_id = $2",
+        )
+        .bind(account)
+        .bind(conversation)
+        .fetch_one(&mut *tx)
+        .await?;
+        let log = log.unwrap_or_default();
+        let logged = crate::message_log::unpack(&log).ok_or_else(corrupt_messages)?;
+        let messages: Vec<(i64, SentBy)> = logged.iter().map(|m| (m.time, sent_by(m.sent_by))).collect();
         let source = MetricsSource {
             conversation_id: &closed.conversation_id,
             consumer_id: closed.consumer_id.as_deref(),

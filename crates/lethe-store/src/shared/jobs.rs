@@ -47,6 +47,23 @@ impl Backend {
         }
         Ok(query.build_query_scalar::<i64>().fetch_one(self.read_pool()).await?)
     }
+
+    /// Messages of these conversations that still carry a content MAC: a masked
+    /// message has none.
+    async fn unmasked_messages(&self, account: &str, ids: &[String]) -> Res<i64> {
+        let mut query = QueryBuilder::<Db>::new("SELECT sealed_messages FROM conversations WHERE account_id = ");
+        query
+            .push_bind(account)
+            .push(" AND sealed_messages IS NOT NULL AND conversation_id");
+        push_in_list(&mut query, ids);
+        let logs: Vec<Vec<u8>> = query.build_query_scalar().fetch_all(self.read_pool()).await?;
+        let mut unmasked = 0;
+        for log in &logs {
+            let messages = crate::message_log::unpack(log).ok_or_else(corrupt_messages)?;
+            unmasked += messages.iter().filter(|m| !m.content_mac.is_empty()).count() as i64;
+        }
+        Ok(unmasked)
+    }
 }
 
 #[async_trait]
@@ -297,9 +314,8 @@ impl JobStore for Backend {
     }
 
     async fn remaining(&self, account: &str, conversations: &[String], consumers: &[String]) -> Res<i64> {
-        const CONVERSATION_ROWS: [&str; 5] = [
+        const CONVERSATION_ROWS: [&str; 4] = [
             "conversations WHERE conversation_id",
-            "messages WHERE conversation_id",
             "files WHERE conversation_id",
             "survey_answers WHERE conversation_id",
             "conversation_attributes WHERE conversation_id",
@@ -320,16 +336,16 @@ impl JobStore for Backend {
     }
 
     async fn unmasked_remains(&self, account: &str, conversations: &[String]) -> Res<i64> {
-        const UNMASKED: [&str; 4] = [
+        const UNMASKED: [&str; 3] = [
             "files WHERE conversation_id",
             "conversation_attributes WHERE conversation_id",
-            "messages WHERE length(content_mac) > 0 AND conversation_id",
             "conversations WHERE (consumer_id IS NOT NULL OR cid_hash IS NOT NULL \
              OR sealed_participant IS NOT NULL OR length(content_mac) > 0) AND conversation_id",
         ];
         let mut left = 0;
         for chunk in conversations.chunks(500) {
             left += self.count_rows(account, &UNMASKED, chunk).await?;
+            left += self.unmasked_messages(account, chunk).await?;
         }
         Ok(left)
     }
