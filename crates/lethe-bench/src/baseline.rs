@@ -177,8 +177,8 @@ impl Loader {
             "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
              cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
              sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key, \
-             sealed_messages, message_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $20, 'none', $21, $22, $23)",
+             sealed_messages, message_count, survey_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'none', $21, $22, $23, $24)",
         )
         .bind(self.account)
         .bind(id)
@@ -203,6 +203,7 @@ impl Loader {
         .bind(NO_KEY)
         .bind(lethe_store::pack_messages(messages))
         .bind(messages.len() as i64)
+        .bind(survey_count(c))
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -351,6 +352,14 @@ fn lookup_values(c: &Value) -> Vec<String> {
         );
     }
     values
+}
+
+/// How many survey answers the conversation row counts.
+fn survey_count(c: &Value) -> i64 {
+    items(c, "surveys")
+        .iter()
+        .map(|s| items(s, "answers").len() as i64)
+        .sum()
 }
 
 /// Each message's time and whether the consumer sent it, for the metrics row.

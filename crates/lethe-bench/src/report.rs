@@ -370,7 +370,7 @@ fn intercom_section(text: &mut String, r: &crate::intercom::IntercomResult) -> a
     let met = r.lethe.p99_ms <= 50.0 && ratio <= 4.0 && r.lethe.errors == 0;
     writeln!(
         text,
-        "`DELETE /conversations/{{id}}?retain_metrics=true` over HTTP on loopback, {} concurrent clients, each deleting its share of {} conversations ({} messages and {} files each) one after another, on SQLite. The baseline deletes the same rows (messages, attributes, survey answers, files, metrics, and the conversation row with its data key) with plain SQL, one `BEGIN IMMEDIATE` transaction per conversation through one writer connection with the same pragmas (`secure_delete=ON`), and unlinks the same blob files, at the same concurrency, on a copy of the same database.\n",
+        "`DELETE /conversations/{{id}}?retain_metrics=true` over HTTP on loopback, {} concurrent clients, each deleting its share of {} conversations ({} messages and {} files each) one after another, on SQLite. The baseline deletes the same rows (attributes, survey answers, files, metrics, and the conversation row with its messages and data key) with plain SQL, one `BEGIN IMMEDIATE` transaction per conversation through one writer connection with the same pragmas (`secure_delete=ON`), and unlinks the same blob files, at the same concurrency, on a copy of the same database.\n",
         r.clients, r.conversations, r.messages_each, r.files_each
     )?;
     writeln!(text, "| | |\n|---|---|")?;

@@ -30,7 +30,7 @@ pub fn erase_section(text: &mut String, r: &EraseResult) -> anyhow::Result<()> {
     let rows = &r.rows;
     writeln!(
         text,
-        "Rows erased: {} ({} conversations, {} messages, {} attributes, {} survey answers, {} files, {} metrics rows; each conversation's data key is in its row).\n",
+        "Items erased: {} ({} conversations, {} messages, {} attributes, {} survey answers, {} files, {} metrics rows; each conversation's messages and data key are in its row; rows/s below counts these items).\n",
         thousands(rows.total()), thousands(rows.conversations), thousands(rows.messages), thousands(rows.attributes),
         thousands(rows.survey_answers), thousands(rows.files), thousands(rows.metrics)
     )?;

@@ -40,7 +40,8 @@ fn hex(bytes: &[u8]) -> String {
 /// Rows as the schema of migration 0007 held them: a conversation with two sealed
 /// attributes, stored out of position order, and one without any; each conversation's
 /// data key in `data_keys`, beside a consumer's; c1's three messages in their own rows
-/// (inserted out of order, one referencing a hosted file, one with a non-ASCII id).
+/// (inserted out of order, one referencing a hosted file, one with a non-ASCII id) and
+/// two survey answers.
 fn old_rows(postgres: bool) -> String {
     let blob = |bytes: &[u8]| match postgres {
         true => format!("'\\x{}'::bytea", hex(bytes)),
@@ -81,6 +82,9 @@ fn old_rows(postgres: bool) -> String {
         message(1, "m2", "NULL", "NULL", b""),
         "INSERT INTO files (account_id, file_id, conversation_id, blob_key, content_type, size, created_at) \
          VALUES ('a1', 'f1', 'c1', 'a1/b1', 'image/png', 3, 1);"
+            .to_owned(),
+        "INSERT INTO survey_answers (account_id, conversation_id, survey_id, question_id, choice) \
+         VALUES ('a1', 'c1', 's1', 'q1', '5'), ('a1', 'c1', 's1', 'q2', '3');"
             .to_owned(),
         conversation("c1", 2),
         conversation("c2", 3),
@@ -320,4 +324,41 @@ async fn sqlite_messages_move_into_the_conversation_row() {
 #[tokio::test]
 async fn postgres_messages_move_into_the_conversation_row() {
     messages_move_into_the_conversation_row(true).await;
+}
+
+/// Migration 0011 counts each conversation's survey answers into its row, and a search
+/// still reads them.
+async fn survey_counts_move_into_the_conversation_row(postgres: bool) {
+    let Some((dir, pg)) = scratch(postgres).await else {
+        return;
+    };
+    let url = old_database(postgres, pg.as_ref(), dir.path()).await;
+    let store = lethe_store::open(&url).await.expect("the store migrates and opens");
+    let wanted = PartsWanted {
+        surveys: true,
+        ..PartsWanted::default()
+    };
+    let page = Page::Offset { offset: 0, limit: 10 };
+    let found = store
+        .search("a1", &StoreFilter::default(), Sort::default(), &page, wanted)
+        .await
+        .unwrap();
+    let mut counts: Vec<(&str, i64)> = found
+        .rows
+        .iter()
+        .map(|r| (r.conversation_id.as_str(), r.survey_count))
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [("c1", 2), ("c2", 0)]);
+    assert_eq!(found.parts.survey_answers.len(), 2, "the search reads c1's answers");
+}
+
+#[tokio::test]
+async fn sqlite_survey_counts_move_into_the_conversation_row() {
+    survey_counts_move_into_the_conversation_row(false).await;
+}
+
+#[tokio::test]
+async fn postgres_survey_counts_move_into_the_conversation_row() {
+    survey_counts_move_into_the_conversation_row(true).await;
 }

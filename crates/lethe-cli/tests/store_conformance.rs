@@ -383,10 +383,66 @@ async fn search_pages_by_offset_and_keyset(s: Opened) {
     );
 }
 
+fn answer(survey: &str, question: &str) -> SurveyAnswerWrite {
+    SurveyAnswerWrite {
+        survey_id: survey.into(),
+        question_id: question.into(),
+        question: None,
+        choice: Some("5".into()),
+        sealed_text: None,
+    }
+}
+
+/// A search reads the survey answers of the conversations that have some, whether they
+/// came with the import, were added later or were never there.
+async fn search_reads_the_survey_answers_each_conversation_has(s: Opened) {
+    let store = &s.store;
+    store.create_account("a1", 1).await.unwrap();
+    let mut imported = conversation("s0", 1000, 1);
+    imported.survey_answers = vec![answer("sv", "q1"), answer("sv", "q2")];
+    let conversations = vec![imported, conversation("s1", 1010, 2), conversation("s2", 1020, 3)];
+    let batch = ImportBatch {
+        consumers: Vec::new(),
+        conversations,
+    };
+    store.import_batch("a1", &batch).await.unwrap().unwrap();
+    let added = store.add_survey("a1", "s2", &[answer("later", "q1")]).await.unwrap();
+    assert_eq!(added, Ok(WriteOutcome::Created));
+    let filter = StoreFilter {
+        consumer_id: Some("u1".into()),
+        ..Default::default()
+    };
+    let wanted = PartsWanted {
+        surveys: true,
+        ..Default::default()
+    };
+    let page = Page::Offset { offset: 0, limit: 10 };
+    let found = store
+        .search("a1", &filter, Sort::default(), &page, wanted)
+        .await
+        .unwrap();
+    let mut counts: Vec<(&str, i64)> = found
+        .rows
+        .iter()
+        .map(|r| (r.conversation_id.as_str(), r.survey_count))
+        .collect();
+    counts.sort();
+    assert_eq!(counts, [("s0", 2), ("s1", 0), ("s2", 1)]);
+    let mut answers: Vec<(&str, &str, &str)> = found
+        .parts
+        .survey_answers
+        .iter()
+        .map(|a| (a.conversation_id.as_str(), a.survey_id.as_str(), a.question_id.as_str()))
+        .collect();
+    answers.sort();
+    assert_eq!(answers, [("s0", "sv", "q1"), ("s0", "sv", "q2"), ("s2", "later", "q1")]);
+}
+
 conformance!(
     bootstrap_and_secrets,
     concurrent_first_starts_create_one_operator_key,
     accounts_keys_and_data_keys,
     import_batches_are_atomic_and_idempotent,
-    search_pages_by_offset_and_keyset
+    search_pages_by_offset_and_keyset,
+    search_reads_the_survey_answers_each_conversation_has
 );

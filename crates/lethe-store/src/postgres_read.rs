@@ -48,6 +48,26 @@ impl PgStore {
 }
 
 impl PgStore {
+    /// Runs the part queries of a search or a parts request.
+    async fn read_parts(
+        &self,
+        account: &str,
+        [messages, surveys, files]: [Option<Sql>; 3],
+    ) -> StoreResult<ConversationParts> {
+        let mut parts = ConversationParts::default();
+        if let Some(q) = messages {
+            let logs: Vec<(String, Vec<u8>)> = self.all(&q).await?;
+            parts.messages = self.with_file_types(account, message_log::from_columns(&logs)?).await?;
+        }
+        if let Some(q) = surveys {
+            parts.survey_answers = self.all(&q).await?;
+        }
+        if let Some(q) = files {
+            parts.files = self.all(&q).await?;
+        }
+        Ok(parts)
+    }
+
     /// The messages with the content types of the files they reference.
     async fn with_file_types(
         &self,
@@ -96,22 +116,11 @@ impl ReadStore for PgStore {
         ids: &[String],
         wanted: PartsWanted,
     ) -> StoreResult<ConversationParts> {
-        let mut parts = ConversationParts::default();
         if ids.is_empty() {
-            return Ok(parts);
+            return Ok(ConversationParts::default());
         }
-        let [messages, surveys, files] = sql::parts(Style::Dollar, account, ids, wanted);
-        if let Some(q) = messages {
-            let logs: Vec<(String, Vec<u8>)> = self.all(&q).await?;
-            parts.messages = self.with_file_types(account, message_log::from_columns(&logs)?).await?;
-        }
-        if let Some(q) = surveys {
-            parts.survey_answers = self.all(&q).await?;
-        }
-        if let Some(q) = files {
-            parts.files = self.all(&q).await?;
-        }
-        Ok(parts)
+        self.read_parts(account, sql::parts(Style::Dollar, account, ids, wanted))
+            .await
     }
 
     async fn search(
@@ -134,12 +143,8 @@ impl ReadStore for PgStore {
         };
         let rows = self.all(&sql::page(Style::Dollar, account, filter, sort, page)).await?;
         let mut result = finish_page(rows, total, page);
-        let ids: Vec<String> = result.rows.iter().map(|r| r.conversation_id.clone()).collect();
-        let others = PartsWanted {
-            messages: false,
-            ..wanted
-        };
-        result.parts = self.conversation_parts(account, &ids, others).await?;
+        let queries = sql::page_parts(Style::Dollar, account, &result.rows, wanted);
+        result.parts = self.read_parts(account, queries).await?;
         if wanted.messages {
             // The page rows hold their messages: no second read.
             let messages = message_log::take_from_rows(&mut result.rows)?;

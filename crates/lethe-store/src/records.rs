@@ -157,6 +157,8 @@ pub struct ConversationRecord {
     pub wrapped: Vec<u8>,
     /// The messages, framed; a search that wants them moves them into its parts.
     pub sealed_messages: Option<Vec<u8>>,
+    /// How many survey answers the conversation has.
+    pub survey_count: i64,
 }
 
 /// How an idempotent create ended.

@@ -1,7 +1,7 @@
 //! Read queries as text plus parameters, built once for both backends. PostgreSQL binds
 //! them through sqlx; SQLite runs them on rusqlite connections.
 
-use crate::records::PartsWanted;
+use crate::records::{ConversationRecord, PartsWanted};
 use crate::search::StoreFilter;
 use lethe_domain::filter::{Page, Sort, SortField};
 
@@ -73,7 +73,8 @@ impl Sql {
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.conversation_id, c.kind, c.status, c.consumer_id, c.bot_id, \
      c.start_time, c.end_time, c.close_reason, c.source, c.device, c.agent_id, c.skill_id, \
-     c.csat, c.mcs, c.sealed_participant, c.sealed_attributes, c.kek_id, c.wrapped_key AS wrapped, c.sealed_messages";
+     c.csat, c.mcs, c.sealed_participant, c.sealed_attributes, c.kek_id, c.wrapped_key AS wrapped, \
+     c.sealed_messages, c.survey_count";
 
 /// An API key by the hash of its secret.
 pub(crate) fn api_key_by_hash(style: Style, hash: &[u8]) -> Sql {
@@ -168,6 +169,34 @@ pub(crate) fn parts(style: Style, account: &str, ids: &[String], wanted: PartsWa
             )
         }),
     ]
+}
+
+/// The part queries of a search page. Its messages come with the rows, and survey
+/// answers are asked for only for the conversations that have some.
+pub(crate) fn page_parts(
+    style: Style,
+    account: &str,
+    rows: &[ConversationRecord],
+    wanted: PartsWanted,
+) -> [Option<Sql>; 3] {
+    let ids = |keep: fn(&ConversationRecord) -> bool| -> Vec<String> {
+        rows.iter()
+            .filter(|r| keep(r))
+            .map(|r| r.conversation_id.clone())
+            .collect()
+    };
+    let files = PartsWanted {
+        files: wanted.files,
+        ..PartsWanted::default()
+    };
+    let [_, _, files] = parts(style, account, &ids(|_| true), files);
+    let surveyed = ids(|r| r.survey_count > 0);
+    let surveys = PartsWanted {
+        surveys: wanted.surveys && !surveyed.is_empty(),
+        ..PartsWanted::default()
+    };
+    let [_, surveys, _] = parts(style, account, &surveyed, surveys);
+    [None, surveys, files]
 }
 
 /// The content types of the listed hosted files, for messages that reference them.
@@ -275,11 +304,10 @@ pub(crate) fn conversation_stats(style: Style, account: &str, ids: &[String]) ->
     let mut sql = Sql::new(
         style,
         &format!(
-            "SELECT c.conversation_id, c.kind, c.bot_id, c.status, c.message_count, {}, {}, {}, {} \
-             FROM conversations c",
+            "SELECT c.conversation_id, c.kind, c.bot_id, c.status, c.message_count, {}, {}, \
+             c.survey_count, {} FROM conversations c",
             child("files", "COUNT(*)"),
             child("files", "CAST(COALESCE(SUM(x.size), 0) AS BIGINT)"),
-            child("survey_answers", "COUNT(*)"),
             child("metrics", "COUNT(*)"),
         ),
     );

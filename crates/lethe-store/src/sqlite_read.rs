@@ -221,6 +221,7 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<ConversationRecord> {
         kek_id: r.get(16)?,
         wrapped: r.get(17)?,
         sealed_messages: r.get(18)?,
+        survey_count: r.get(19)?,
     })
 }
 
@@ -461,16 +462,8 @@ impl SearchQueries {
     /// The page with the parts of its conversations; the messages come from the rows.
     fn with_parts(&self, conn: &Connection, mut page: SearchPage) -> rusqlite::Result<SearchPage> {
         if !page.rows.is_empty() {
-            let ids: Vec<String> = page.rows.iter().map(|r| r.conversation_id.clone()).collect();
-            let others = PartsWanted {
-                messages: false,
-                ..self.wanted
-            };
-            page.parts = read_parts(
-                conn,
-                &self.account,
-                sql::parts(Style::Question, &self.account, &ids, others),
-            )?;
+            let queries = sql::page_parts(Style::Question, &self.account, &page.rows, self.wanted);
+            page.parts = read_parts(conn, &self.account, queries)?;
             if self.wanted.messages {
                 let messages = message_log::take_from_rows(&mut page.rows).map_err(store_failure)?;
                 page.parts.messages = with_file_types(conn, &self.account, messages)?;

@@ -157,7 +157,8 @@ async fn write_mask(tx: &mut Tx, account: &str, conversation: &str, mask: &Conve
     sqlx::query(
         "UPDATE conversations SET consumer_id = NULL, cid_hash = NULL, sealed_participant = NULL, \
          sealed_attributes = NULL, content_mac = $3, kek_id = $4, wrapped_key = $5, \
-         sealed_messages = $6, message_count = $7 WHERE account_id = $1 AND conversation_id = $2",
+         sealed_messages = $6, message_count = $7, survey_count = $8 \
+         WHERE account_id = $1 AND conversation_id = $2",
     )
     .bind(account)
     .bind(conversation)
@@ -166,6 +167,7 @@ async fn write_mask(tx: &mut Tx, account: &str, conversation: &str, mask: &Conve
     .bind(&mask.key.wrapped)
     .bind((!messages.is_empty()).then_some(messages))
     .bind(mask.messages.len() as i64)
+    .bind(mask.survey_answers.len() as i64)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -58,7 +58,7 @@ async fn write_import_batch(tx: &mut Tx, account: &str, batch: &ImportBatch) -> 
     let mut created = Vec::with_capacity(batch.conversations.len());
     for item in &batch.conversations {
         let conv = &item.conversation;
-        if insert_conversation(tx, account, conv, &item.messages).await? {
+        if insert_conversation(tx, account, item).await? {
             created.push(item);
             counts.conversations_created += 1;
             continue;

@@ -38,20 +38,16 @@ fn sealed_attributes(c: &ConversationWrite) -> Option<Vec<u8>> {
     })
 }
 
-/// Inserts a conversation row, with its wrapped data key and its messages, unless its id
-/// exists; true when inserted.
-async fn insert_conversation(
-    tx: &mut Tx,
-    account: &str,
-    c: &ConversationWrite,
-    messages: &[MessageWrite],
-) -> Res<bool> {
+/// Inserts a conversation row, with its wrapped data key, its messages and the count of
+/// its survey answers, unless its id exists; true when inserted.
+async fn insert_conversation(tx: &mut Tx, account: &str, item: &ImportedConversation) -> Res<bool> {
+    let (c, messages) = (&item.conversation, &item.messages);
     let inserted = sqlx::query(
         "INSERT INTO conversations (account_id, conversation_id, kind, status, consumer_id, bot_id, \
          cid_hash, start_time, end_time, close_reason, source, device, agent_id, skill_id, csat, mcs, \
          sealed_participant, sealed_attributes, content_mac, created_at, kek_id, wrapped_key, \
-         sealed_messages, message_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) \
+         sealed_messages, message_count, survey_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
          ON CONFLICT (account_id, conversation_id) DO NOTHING",
     )
     .bind(account)
@@ -78,6 +74,7 @@ async fn insert_conversation(
     .bind(&c.key.wrapped)
     .bind(crate::message_log::pack(messages))
     .bind(messages.len() as i64)
+    .bind(item.survey_answers.len() as i64)
     .execute(&mut **tx)
     .await?
     .rows_affected()
@@ -282,6 +279,14 @@ impl IngestStore for Backend {
             return Ok(Ok(WriteOutcome::Conflict));
         }
         insert_survey_answers(&mut tx, account, conversation, answers).await?;
+        sqlx::query(
+            "UPDATE conversations SET survey_count = survey_count + $3 WHERE account_id = $1 AND conversation_id = $2",
+        )
+        .bind(account)
+        .bind(conversation)
+        .bind(answers.len() as i64)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Ok(WriteOutcome::Created))
     }
