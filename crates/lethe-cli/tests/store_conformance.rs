@@ -421,13 +421,10 @@ async fn search_reads_the_survey_answers_each_conversation_has(s: Opened) {
         .search("a1", &filter, Sort::default(), &page, wanted)
         .await
         .unwrap();
-    let mut counts: Vec<(&str, i64)> = found
-        .rows
-        .iter()
-        .map(|r| (r.conversation_id.as_str(), r.survey_count))
-        .collect();
-    counts.sort();
-    assert_eq!(counts, [("s0", 2), ("s1", 0), ("s2", 1)]);
+    assert_eq!(
+        common::survey_counts(&found),
+        [("s0".to_owned(), 2), ("s1".to_owned(), 0), ("s2".to_owned(), 1)]
+    );
     let mut answers: Vec<(&str, &str, &str)> = found
         .parts
         .survey_answers

@@ -135,8 +135,7 @@ pub(crate) fn from_columns(logs: &[(String, Vec<u8>)]) -> StoreResult<Vec<Messag
 fn records<'a>(logs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> StoreResult<Vec<MessageRecord>> {
     let mut out = Vec::new();
     for (conversation_id, log) in logs {
-        let messages = unpack(log)
-            .ok_or_else(|| StoreError::Database("a conversation's stored messages are not whole frames".into()))?;
+        let messages = unpack(log).ok_or_else(corrupt)?;
         out.extend(messages.into_iter().map(|m| MessageRecord {
             conversation_id: conversation_id.to_owned(),
             message_id: m.message_id.to_owned(),
@@ -151,6 +150,11 @@ fn records<'a>(logs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> StoreResu
         }));
     }
     Ok(out)
+}
+
+/// A messages column that does not parse: lethe wrote it, so this is damage, not input.
+pub(crate) fn corrupt() -> StoreError {
+    StoreError::Database("a conversation's stored messages are not whole frames".into())
 }
 
 /// The hosted files the messages reference, each once.

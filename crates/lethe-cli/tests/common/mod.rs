@@ -250,3 +250,14 @@ pub fn conversation(id: &str, start: &str, extra: Value) -> Value {
     }
     body
 }
+
+/// Each page row's conversation id and survey-answer count, in id order.
+pub fn survey_counts(page: &lethe_store::SearchPage) -> Vec<(String, i64)> {
+    let mut counts: Vec<(String, i64)> = page
+        .rows
+        .iter()
+        .map(|r| (r.conversation_id.clone(), r.survey_count))
+        .collect();
+    counts.sort();
+    counts
+}

@@ -203,7 +203,7 @@ impl IngestStore for Backend {
             .fetch_optional(&mut *tx)
             .await?;
         let mut log = log.flatten().unwrap_or_default();
-        let logged = crate::message_log::unpack(&log).ok_or_else(corrupt_messages)?;
+        let logged = crate::message_log::unpack(&log).ok_or_else(crate::message_log::corrupt)?;
         if let Some(same_id) = logged.iter().find(|m| m.message_id == msg.message_id) {
             return Ok(Ok(if same_id.content_mac == msg.content_mac.as_slice() {
                 WriteOutcome::Unchanged
@@ -323,7 +323,7 @@ impl IngestStore for Backend {
         .fetch_one(&mut *tx)
         .await?;
         let log = log.unwrap_or_default();
-        let logged = crate::message_log::unpack(&log).ok_or_else(corrupt_messages)?;
+        let logged = crate::message_log::unpack(&log).ok_or_else(crate::message_log::corrupt)?;
         let messages: Vec<(i64, SentBy)> = logged.iter().map(|m| (m.time, sent_by(m.sent_by))).collect();
         let source = MetricsSource {
             conversation_id: &closed.conversation_id,

@@ -59,7 +59,7 @@ impl Backend {
         let logs: Vec<Vec<u8>> = query.build_query_scalar().fetch_all(self.read_pool()).await?;
         let mut unmasked = 0;
         for log in &logs {
-            let messages = crate::message_log::unpack(log).ok_or_else(corrupt_messages)?;
+            let messages = crate::message_log::unpack(log).ok_or_else(crate::message_log::corrupt)?;
             unmasked += messages.iter().filter(|m| !m.content_mac.is_empty()).count() as i64;
         }
         Ok(unmasked)

@@ -86,8 +86,3 @@ async fn insert_metrics(tx: &mut Tx, account: &str, source: &MetricsSource<'_>, 
 fn sent_by(value: &str) -> SentBy {
     SentBy::parse(value).unwrap_or(SentBy::Agent)
 }
-
-/// A messages column that does not parse: lethe wrote it, so this is damage, not input.
-fn corrupt_messages() -> StoreError {
-    StoreError::Database("a conversation's stored messages are not whole frames".into())
-}
