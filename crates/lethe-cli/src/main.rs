@@ -14,6 +14,10 @@ mod settings;
 use args::{Cli, Command};
 use clap::Parser;
 
+/// The process allocator: see the workspace manifest for why not glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

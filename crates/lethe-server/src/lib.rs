@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod intercom;
+pub mod json_body;
 pub mod koreai;
 pub mod liveperson;
 mod memory;

@@ -2,10 +2,10 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, Authed, ConvRead};
+use crate::json_body::JsonBody;
 use crate::state::AppState;
 use crate::v1::dto::ConversationSummary;
 use axum::extract::State;
-use axum::Json;
 use lethe_domain::conversation::{AttributeKind, ConversationKind, ConversationStatus};
 use lethe_domain::filter::{check_limit, AttributeMatch, ConversationFilter, Page, Sort, TimeRange};
 use lethe_domain::ConsumerId;
@@ -132,10 +132,10 @@ async fn search(
     State(state): State<AppState>,
     auth: Authed<ConvRead>,
     AppJson(body): AppJson<SearchIn>,
-) -> ApiResult<Json<SearchOut>> {
+) -> ApiResult<JsonBody<SearchOut>> {
     let request = body.to_request()?;
     let result = state.lethe.search(auth.site(), &request).await?;
-    Ok(Json(SearchOut {
+    Ok(JsonBody(SearchOut {
         conversations: result
             .conversations
             .iter()
