@@ -172,6 +172,25 @@ async fn ingest_and_read_back(app: TestApp) {
     assert_eq!(body["attributes"][0]["value"], "C-1");
     assert_eq!(body["survey_answers"][1]["text"], "lovely");
     assert_eq!(body["files"][0]["name"], "photo.png");
+
+    // A search opens the messages from the conversation's row; the hosted file's
+    // content type comes from the file's row.
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/messaging_history/api/account/acme/conversations/consumer/search",
+            Some(&key),
+            Some(json!({"consumer": "u1"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let records = &body["conversationHistoryRecords"][0]["messageRecords"];
+    assert_eq!(records[0]["messageData"]["msg"]["text"], "hello");
+    assert_eq!(records[2]["type"], "HOSTED_FILE");
+    assert_eq!(
+        records[2]["messageData"]["file"],
+        json!({"relativePath": "/v1/accounts/acme/conversations/c1/files/f1", "fileType": "PNG", "caption": null})
+    );
 }
 
 async fn writes_to_missing_things_and_bad_records(app: TestApp) {

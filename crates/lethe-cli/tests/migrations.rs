@@ -282,8 +282,8 @@ async fn messages_move_into_the_conversation_row(postgres: bool) {
     let third = &parts.messages[2];
     assert_eq!(third.file_id.as_deref(), Some("f1"));
     assert_eq!(
-        third.file_content_type.as_deref(),
-        Some("image/png"),
+        parts.file_types,
+        [("f1".to_owned(), "image/png".to_owned())],
         "the file's type is looked up"
     );
     let page = store
@@ -296,7 +296,14 @@ async fn messages_move_into_the_conversation_row(postgres: bool) {
         )
         .await
         .unwrap();
-    assert_eq!(page.parts.messages.len(), 3, "a search reads them from the rows");
+    let in_rows: usize = page
+        .rows
+        .iter()
+        .filter_map(|r| r.sealed_messages.as_deref())
+        .map(|log| lethe_store::unpack_messages(log).unwrap().len())
+        .sum();
+    assert_eq!(in_rows, 3, "a search's messages come in its rows");
+    assert_eq!(page.parts.file_types, parts.file_types);
     let logged = store
         .conversation("a1", "c1")
         .await

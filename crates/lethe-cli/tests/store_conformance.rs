@@ -306,10 +306,29 @@ async fn search_pages_by_offset_and_keyset(s: Opened) {
         .await
         .unwrap();
     assert_eq!((page.total, page.rows.len()), (Some(10), 2));
-    assert_eq!(
-        page.parts.messages.len(),
-        8,
-        "the page's messages come with it, and only those"
+    let in_rows: usize = page
+        .rows
+        .iter()
+        .map(|r| {
+            lethe_store::unpack_messages(r.sealed_messages.as_deref().unwrap())
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert_eq!(in_rows, 8, "the page's messages come in its rows, and only those");
+    let without = store
+        .search(
+            "a1",
+            &filter,
+            Sort::default(),
+            &Page::Offset { offset: 8, limit: 5 },
+            PartsWanted::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        without.rows.iter().all(|r| r.sealed_messages.is_none()),
+        "a search that does not want the messages drops them"
     );
     let mut seen = Vec::new();
     let mut after = None;

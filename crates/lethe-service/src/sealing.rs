@@ -14,7 +14,16 @@ pub(crate) fn attribute_context(position: usize) -> Vec<u8> {
 }
 
 pub(crate) fn message_context(message_id: &str) -> Vec<u8> {
-    format!("message:{message_id}").into_bytes()
+    let mut context = Vec::new();
+    write_message_context(&mut context, message_id);
+    context
+}
+
+/// [`message_context`] into a buffer that is reused across a conversation's messages.
+pub(crate) fn write_message_context(out: &mut Vec<u8>, message_id: &str) {
+    out.clear();
+    out.extend_from_slice(b"message:");
+    out.extend_from_slice(message_id.as_bytes());
 }
 
 pub(crate) fn survey_context(survey_id: &str, question_id: &str) -> Vec<u8> {

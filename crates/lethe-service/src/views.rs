@@ -74,10 +74,13 @@ fn corrupt(what: &str, e: serde_json::Error) -> ServiceError {
 
 #[derive(Default)]
 struct Grouped {
-    messages: Vec<lethe_store::MessageRecord>,
     survey_answers: Vec<lethe_store::SurveyAnswerRecord>,
     files: Vec<lethe_store::FileRecord>,
 }
+
+/// Content types by hosted-file id: the store's lookup for the messages' files, and
+/// the file rows read with the conversations.
+type FileTypes = HashMap<String, String>;
 
 /// The entry of `id`, cloning the id only for a conversation not seen yet: a page holds
 /// thousands of child rows and only tens of conversations.
@@ -88,18 +91,19 @@ fn entry<'a>(by_id: &'a mut HashMap<String, Grouped>, id: &str) -> &'a mut Group
     by_id.get_mut(id).expect("inserted above")
 }
 
-fn group(parts: ConversationParts) -> HashMap<String, Grouped> {
+/// The page's survey answers and files by conversation, and the content types of its
+/// files. Messages are not here: each conversation's come from its row.
+fn group(parts: ConversationParts) -> (HashMap<String, Grouped>, FileTypes) {
+    let mut types: FileTypes = parts.file_types.into_iter().collect();
+    types.extend(parts.files.iter().map(|f| (f.file_id.clone(), f.content_type.clone())));
     let mut by_id: HashMap<String, Grouped> = HashMap::new();
-    for m in parts.messages {
-        entry(&mut by_id, &m.conversation_id).messages.push(m);
-    }
     for s in parts.survey_answers {
         entry(&mut by_id, &s.conversation_id).survey_answers.push(s);
     }
     for f in parts.files {
         entry(&mut by_id, &f.conversation_id).files.push(f);
     }
-    by_id
+    (by_id, types)
 }
 
 /// Opens the attributes a conversation row holds packed, in position order.
@@ -115,6 +119,29 @@ fn open_attributes(key: &DataKey, packed: &[u8]) -> ServiceResult<Vec<Attribute>
         .collect()
 }
 
+/// Opens the messages of a conversation's column, in sequence order.
+fn open_messages(key: &DataKey, log: &[u8], file_types: &FileTypes) -> ServiceResult<Vec<MessageView>> {
+    let logged = lethe_store::unpack_messages(log)
+        .ok_or_else(|| ServiceError::Internal("stored messages are not whole frames".into()))?;
+    let mut context = Vec::new();
+    logged
+        .into_iter()
+        .map(|m| {
+            write_message_context(&mut context, m.message_id);
+            let plain = key.open(&context, m.sealed_body)?;
+            Ok(MessageView {
+                body: serde_json::from_slice(&plain).map_err(|e| corrupt("message", e))?,
+                id: m.message_id.to_owned(),
+                seq: m.seq,
+                time: m.time,
+                sent_by: m.sent_by.to_owned(),
+                participant_id: m.participant_id.map(str::to_owned),
+                file_content_type: m.file_id.and_then(|f| file_types.get(f)).cloned(),
+            })
+        })
+        .collect()
+}
+
 impl Lethe {
     /// One conversation with all its parts, opened.
     pub async fn conversation_view(&self, site: &SiteId, id: &ConversationId) -> ServiceResult<ConversationView> {
@@ -123,8 +150,9 @@ impl Lethe {
             .conversation(site.as_str(), id.as_str())
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("conversation {id}")))?;
+        // The messages came with the row; the files' rows give their content types.
         let all = PartsWanted {
-            messages: true,
+            messages: false,
             surveys: true,
             files: true,
         };
@@ -151,12 +179,12 @@ impl Lethe {
         records: Vec<ConversationRecord>,
         parts: ConversationParts,
     ) -> ServiceResult<Vec<ConversationView>> {
-        let mut grouped = group(parts);
+        let (mut grouped, file_types) = group(parts);
         records
             .into_iter()
             .map(|record| {
                 let parts = grouped.remove(&record.conversation_id).unwrap_or_default();
-                self.open_conversation(site, record, parts)
+                self.open_conversation(site, record, parts, &file_types)
             })
             .collect()
     }
@@ -166,6 +194,7 @@ impl Lethe {
         site: &SiteId,
         record: ConversationRecord,
         parts: Grouped,
+        file_types: &FileTypes,
     ) -> ServiceResult<ConversationView> {
         let key = self.open_data_key(
             site.as_str(),
@@ -184,22 +213,10 @@ impl Lethe {
             Some(packed) => open_attributes(&key, packed)?,
             None => Vec::new(),
         };
-        let messages = parts
-            .messages
-            .into_iter()
-            .map(|m| {
-                let plain = key.open(&message_context(&m.message_id), &m.sealed_body)?;
-                Ok(MessageView {
-                    body: serde_json::from_slice(&plain).map_err(|e| corrupt("message", e))?,
-                    id: m.message_id,
-                    seq: m.seq,
-                    time: m.time,
-                    sent_by: m.sent_by,
-                    participant_id: m.participant_id,
-                    file_content_type: m.file_content_type,
-                })
-            })
-            .collect::<ServiceResult<_>>()?;
+        let messages = match &record.sealed_messages {
+            Some(log) => open_messages(&key, log, file_types)?,
+            None => Vec::new(),
+        };
         let survey_answers = parts
             .survey_answers
             .into_iter()

@@ -8,9 +8,12 @@
 use crate::error::{StoreError, StoreResult};
 use crate::records::{ConversationRecord, MessageRecord, MessageWrite};
 use crate::sealed_list;
-use std::collections::HashMap;
 
 const ABSENT: u32 = u32::MAX;
+
+/// The file id's place among a frame's fields (id, time, sender, participant, type come
+/// first).
+const FILE_ID_FIELD: usize = 5;
 
 /// One message as the column holds it, borrowed from the column's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,28 +119,14 @@ fn optional_text(value: Option<&[u8]>) -> Option<Option<&str>> {
     }
 }
 
-/// The messages a page of conversation rows holds, moved out of the rows.
-pub(crate) fn take_from_rows(rows: &mut [ConversationRecord]) -> StoreResult<Vec<MessageRecord>> {
-    let logs: Vec<(&str, Vec<u8>)> = rows
-        .iter_mut()
-        .filter_map(|r| Some((r.conversation_id.as_str(), r.sealed_messages.take()?)))
-        .collect();
-    records(logs.iter().map(|(id, log)| (*id, log.as_slice())))
-}
-
-/// The messages of `(conversation id, column)` rows a query returned.
+/// The messages of `(conversation id, column)` rows a query returned, each
+/// conversation's in sequence order.
 pub(crate) fn from_columns(logs: &[(String, Vec<u8>)]) -> StoreResult<Vec<MessageRecord>> {
-    records(logs.iter().map(|(id, log)| (id.as_str(), log.as_slice())))
-}
-
-/// The messages of conversations' columns as records, each conversation's in sequence
-/// order; the content types of referenced files are left for [`set_file_types`].
-fn records<'a>(logs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> StoreResult<Vec<MessageRecord>> {
     let mut out = Vec::new();
     for (conversation_id, log) in logs {
         let messages = unpack(log).ok_or_else(corrupt)?;
         out.extend(messages.into_iter().map(|m| MessageRecord {
-            conversation_id: conversation_id.to_owned(),
+            conversation_id: conversation_id.clone(),
             message_id: m.message_id.to_owned(),
             seq: m.seq,
             time: m.time,
@@ -146,7 +135,6 @@ fn records<'a>(logs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> StoreResu
             msg_type: m.msg_type.to_owned(),
             file_id: m.file_id.map(str::to_owned),
             sealed_body: m.sealed_body.to_vec(),
-            file_content_type: None,
         }));
     }
     Ok(out)
@@ -157,22 +145,40 @@ pub(crate) fn corrupt() -> StoreError {
     StoreError::Database("a conversation's stored messages are not whole frames".into())
 }
 
-/// The hosted files the messages reference, each once.
-pub(crate) fn referenced_files(messages: &[MessageRecord]) -> Vec<String> {
-    let mut ids: Vec<String> = messages.iter().filter_map(|m| m.file_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-/// Sets each message's file content type from `(file id, content type)` rows.
-pub(crate) fn set_file_types(messages: &mut [MessageRecord], types: Vec<(String, String)>) {
-    let by_file: HashMap<String, String> = types.into_iter().collect();
-    for m in messages {
-        if let Some(file) = &m.file_id {
-            m.file_content_type = by_file.get(file).cloned();
+/// The hosted files the messages of these columns reference, each once.
+pub(crate) fn referenced_files<'a>(logs: impl IntoIterator<Item = &'a [u8]>) -> StoreResult<Vec<String>> {
+    let mut ids = Vec::new();
+    for log in logs {
+        for (_, record) in sealed_list::unpack(log).ok_or_else(corrupt)? {
+            if let Some(file) = file_id(record).ok_or_else(corrupt)? {
+                ids.push(file.to_owned());
+            }
         }
     }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// A message's file id, read past the fields before it without checking them: a
+/// search asks this of every message it returns, and opening the message checks all.
+fn file_id(mut record: &[u8]) -> Option<Option<&str>> {
+    for _ in 0..FILE_ID_FIELD {
+        take(&mut record)?;
+    }
+    optional_text(take(&mut record)?)
+}
+
+/// Drops the columns of a search page that does not want its messages.
+pub(crate) fn drop_columns(rows: &mut [ConversationRecord]) {
+    for r in rows {
+        r.sealed_messages = None;
+    }
+}
+
+/// The columns of a search page's rows, for [`referenced_files`].
+pub(crate) fn row_columns(rows: &[ConversationRecord]) -> impl Iterator<Item = &[u8]> {
+    rows.iter().filter_map(|r| r.sealed_messages.as_deref())
 }
 
 #[cfg(test)]
@@ -206,6 +212,12 @@ mod tests {
         assert_eq!(read[1].sealed_body, &[0; 300][..]);
         assert_eq!((read[0].time, read[0].content_mac), (1_700_000_000_123, &[9; 32][..]));
         assert_eq!(pack(&[]), None);
+        let other = pack(&[write("m1", Some("f0"), b""), write("m2", Some("f1"), b"")]).unwrap();
+        assert_eq!(
+            referenced_files([log.as_slice(), other.as_slice()]).unwrap(),
+            ["f0", "f1"],
+            "each referenced file once, in order"
+        );
     }
 
     #[test]

@@ -57,7 +57,9 @@ impl PgStore {
         let mut parts = ConversationParts::default();
         if let Some(q) = messages {
             let logs: Vec<(String, Vec<u8>)> = self.all(&q).await?;
-            parts.messages = self.with_file_types(account, message_log::from_columns(&logs)?).await?;
+            parts.messages = message_log::from_columns(&logs)?;
+            let referenced = message_log::referenced_files(logs.iter().map(|(_, log)| log.as_slice()))?;
+            parts.file_types = self.file_types(account, referenced).await?;
         }
         if let Some(q) = surveys {
             parts.survey_answers = self.all(&q).await?;
@@ -68,18 +70,12 @@ impl PgStore {
         Ok(parts)
     }
 
-    /// The messages with the content types of the files they reference.
-    async fn with_file_types(
-        &self,
-        account: &str,
-        mut messages: Vec<MessageRecord>,
-    ) -> StoreResult<Vec<MessageRecord>> {
-        let files = message_log::referenced_files(&messages);
-        if !files.is_empty() {
-            let types = self.all(&sql::file_types(Style::Dollar, account, &files)).await?;
-            message_log::set_file_types(&mut messages, types);
+    /// `(file id, content type)` of the listed hosted files.
+    async fn file_types(&self, account: &str, files: Vec<String>) -> StoreResult<Vec<(String, String)>> {
+        if files.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(messages)
+        self.all(&sql::file_types(Style::Dollar, account, &files)).await
     }
 }
 
@@ -147,8 +143,10 @@ impl ReadStore for PgStore {
         result.parts = self.read_parts(account, queries).await?;
         if wanted.messages {
             // The page rows hold their messages: no second read.
-            let messages = message_log::take_from_rows(&mut result.rows)?;
-            result.parts.messages = self.with_file_types(account, messages).await?;
+            let referenced = message_log::referenced_files(message_log::row_columns(&result.rows))?;
+            result.parts.file_types = self.file_types(account, referenced).await?;
+        } else {
+            message_log::drop_columns(&mut result.rows);
         }
         Ok(result)
     }

@@ -155,7 +155,8 @@ pub struct ConversationRecord {
     pub sealed_attributes: Option<Vec<u8>>,
     pub kek_id: String,
     pub wrapped: Vec<u8>,
-    /// The messages, framed; a search that wants them moves them into its parts.
+    /// The messages, framed ([`crate::unpack_messages`]); a search that does not want
+    /// them leaves this `None`.
     pub sealed_messages: Option<Vec<u8>>,
     /// How many survey answers the conversation has.
     pub survey_count: i64,
@@ -208,8 +209,6 @@ pub struct MessageRecord {
     pub msg_type: String,
     pub file_id: Option<String>,
     pub sealed_body: Vec<u8>,
-    /// The referenced hosted file's content type, for renderings that show it.
-    pub file_content_type: Option<String>,
 }
 
 /// A hosted file's row; its bytes live sealed in the blob store.
@@ -304,9 +303,13 @@ pub struct PartsWanted {
 /// Child rows of a set of conversations.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationParts {
+    /// The messages, when asked for by conversation id; a search leaves them in its
+    /// rows' columns instead.
     pub messages: Vec<MessageRecord>,
     pub survey_answers: Vec<SurveyAnswerRecord>,
     pub files: Vec<FileRecord>,
+    /// `(file id, content type)` of the hosted files the wanted messages reference.
+    pub file_types: Vec<(String, String)>,
 }
 
 /// A Kore.ai app of a bot, with its data key (the secret is sealed with it).

@@ -278,8 +278,10 @@ fn read_parts(
 ) -> rusqlite::Result<ConversationParts> {
     let mut parts = ConversationParts::default();
     if let Some(q) = messages {
-        let logs = rows(conn, &q, |r| Ok((r.get(0)?, r.get(1)?)))?;
-        parts.messages = with_file_types(conn, account, message_log::from_columns(&logs).map_err(store_failure)?)?;
+        let logs: Vec<(String, Vec<u8>)> = rows(conn, &q, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        parts.messages = message_log::from_columns(&logs).map_err(store_failure)?;
+        let referenced = message_log::referenced_files(logs.iter().map(|(_, log)| log.as_slice()));
+        parts.file_types = file_types(conn, account, referenced.map_err(store_failure)?)?;
     }
     if let Some(q) = surveys {
         parts.survey_answers = rows(conn, &q, survey_row)?;
@@ -290,20 +292,14 @@ fn read_parts(
     Ok(parts)
 }
 
-/// The messages with the content types of the files they reference.
-fn with_file_types(
-    conn: &Connection,
-    account: &str,
-    mut messages: Vec<MessageRecord>,
-) -> rusqlite::Result<Vec<MessageRecord>> {
-    let files = message_log::referenced_files(&messages);
-    if !files.is_empty() {
-        let types = rows(conn, &sql::file_types(Style::Question, account, &files), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        message_log::set_file_types(&mut messages, types);
+/// `(file id, content type)` of the listed hosted files.
+fn file_types(conn: &Connection, account: &str, files: Vec<String>) -> rusqlite::Result<Vec<(String, String)>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(messages)
+    rows(conn, &sql::file_types(Style::Question, account, &files), |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
 }
 
 /// A store error inside a rusqlite closure; it reaches the caller as a database error.
@@ -459,14 +455,16 @@ impl SearchQueries {
         ))
     }
 
-    /// The page with the parts of its conversations; the messages come from the rows.
+    /// The page with the parts of its conversations; the messages stay in the rows.
     fn with_parts(&self, conn: &Connection, mut page: SearchPage) -> rusqlite::Result<SearchPage> {
         if !page.rows.is_empty() {
             let queries = sql::page_parts(Style::Question, &self.account, &page.rows, self.wanted);
             page.parts = read_parts(conn, &self.account, queries)?;
             if self.wanted.messages {
-                let messages = message_log::take_from_rows(&mut page.rows).map_err(store_failure)?;
-                page.parts.messages = with_file_types(conn, &self.account, messages)?;
+                let referenced = message_log::referenced_files(message_log::row_columns(&page.rows));
+                page.parts.file_types = file_types(conn, &self.account, referenced.map_err(store_failure)?)?;
+            } else {
+                message_log::drop_columns(&mut page.rows);
             }
         }
         Ok(page)

@@ -196,7 +196,8 @@ const LP_TIME_LEN: usize = 28;
 /// a buffer: searches return hundreds of messages, and a `String` per time showed in
 /// profiles. `None` for an instant chrono cannot represent or a year beyond 9999.
 fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
-    let t = Utc.timestamp_millis_opt(ms).single()?;
+    // The naive UTC time: DateTime<Utc>'s accessors each apply the (zero) offset again.
+    let t = Utc.timestamp_millis_opt(ms).single()?.naive_utc();
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
     let mut at = 0;
     let mut put = |value: u32, digits: u32, after: &[u8]| {
@@ -213,7 +214,7 @@ fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
     put(t.hour(), 2, b":");
     put(t.minute(), 2, b":");
     put(t.second(), 2, b".");
-    put(t.timestamp_subsec_millis(), 3, b"+0000");
+    put(t.nanosecond() / 1_000_000, 3, b"+0000");
     Some(())
 }
 
