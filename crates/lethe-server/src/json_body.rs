@@ -5,8 +5,9 @@
 //! endpoints answer with it.
 
 use crate::error::ApiError;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use lethe_service::ServiceError;
 use serde::Serialize;
 
 /// Room reserved before writing: a typical search page (about 30 KiB at ten
@@ -25,16 +26,10 @@ impl<T: Serialize> IntoResponse for JsonBody<T> {
                 bytes,
             )
                 .into_response(),
+            // Only our own types reach here, and none fails to serialise; the message
+            // names a position, not the data.
             Err(e) => {
-                // Only our own types reach here, and none fails to serialise; the
-                // message names a position, not the data.
-                tracing::error!(error = %e, "response body did not serialise");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; see the server log",
-                )
-                .into_response()
+                ApiError::from(ServiceError::Internal(format!("response body did not serialise: {e}"))).into_response()
             }
         }
     }
@@ -43,6 +38,7 @@ impl<T: Serialize> IntoResponse for JsonBody<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
     use serde_json::json;
 
     async fn body_of(response: Response) -> (StatusCode, Option<HeaderValue>, Vec<u8>) {

@@ -151,12 +151,12 @@ impl Lethe {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("conversation {id}")))?;
         // The messages came with the row; the files' rows give their content types.
-        let all = PartsWanted {
+        let wanted = PartsWanted {
             messages: false,
             surveys: true,
             files: true,
         };
-        let mut views = self.open_conversations(site, vec![record], all).await?;
+        let mut views = self.open_conversations(site, vec![record], wanted).await?;
         Ok(views.remove(0))
     }
 
