@@ -316,6 +316,23 @@ async fn search_pages_by_offset_and_keyset(s: Opened) {
         })
         .sum();
     assert_eq!(in_rows, 8, "the page's messages come in its rows, and only those");
+    for (offset, limit, shown) in [(0, 10, 10), (5, 5, 5), (10, 5, 0), (20, 5, 0)] {
+        let page = store
+            .search(
+                "a1",
+                &filter,
+                Sort::default(),
+                &Page::Offset { offset, limit },
+                PartsWanted::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (page.total, page.rows.len()),
+            (Some(10), shown),
+            "offset {offset}, limit {limit}: full and empty pages still count"
+        );
+    }
     let without = store
         .search(
             "a1",

@@ -4,7 +4,7 @@ use crate::error::StoreResult;
 use crate::message_log;
 use crate::postgres::PgStore;
 use crate::records::*;
-use crate::search::{finish_page, SearchPage, StoreFilter};
+use crate::search::{finish_page, total_from_page, SearchPage, StoreFilter};
 use crate::sql::{self, Param, Sql, Style};
 use crate::ReadStore;
 use async_trait::async_trait;
@@ -127,17 +127,18 @@ impl ReadStore for PgStore {
         page: &Page,
         wanted: PartsWanted,
     ) -> StoreResult<SearchPage> {
-        let total = match page {
-            Page::Offset { .. } => {
+        let rows = self.all(&sql::page(Style::Dollar, account, filter, sort, page)).await?;
+        let total = match (page, total_from_page(page, rows.len())) {
+            (Page::Keyset { .. }, _) => None,
+            (Page::Offset { .. }, Some(total)) => Some(total),
+            (Page::Offset { .. }, None) => {
                 let q = sql::count(Style::Dollar, account, filter);
                 let (count,): (i64,) = sqlx::query_as_with(&q.text, arguments(&q))
                     .fetch_one(self.read_pool())
                     .await?;
                 Some(count as u64)
             }
-            Page::Keyset { .. } => None,
         };
-        let rows = self.all(&sql::page(Style::Dollar, account, filter, sort, page)).await?;
         let mut result = finish_page(rows, total, page);
         let queries = sql::page_parts(Style::Dollar, account, &result.rows, wanted);
         result.parts = self.read_parts(account, queries).await?;

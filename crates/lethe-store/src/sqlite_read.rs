@@ -10,7 +10,7 @@
 use crate::error::{StoreError, StoreResult};
 use crate::message_log;
 use crate::records::*;
-use crate::search::{finish_page, SearchPage, StoreFilter};
+use crate::search::{finish_page, total_from_page, SearchPage, StoreFilter};
 use crate::sql::{self, Param, Sql, Style};
 use crate::sqlite::SqliteStore;
 use crate::ReadStore;
@@ -444,15 +444,15 @@ impl SearchQueries {
 
     /// The total (offset paging) and the page's conversation rows.
     fn page(&self, conn: &Connection) -> rusqlite::Result<SearchPage> {
+        let found = rows(conn, &self.page_query, conversation_row)?;
         let total = match &self.count {
-            Some(q) => Some(rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64),
+            Some(q) => match total_from_page(&self.page, found.len()) {
+                Some(total) => Some(total),
+                None => Some(rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64),
+            },
             None => None,
         };
-        Ok(finish_page(
-            rows(conn, &self.page_query, conversation_row)?,
-            total,
-            &self.page,
-        ))
+        Ok(finish_page(found, total, &self.page))
     }
 
     /// The page with the parts of its conversations; the messages stay in the rows.

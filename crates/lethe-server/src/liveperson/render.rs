@@ -2,11 +2,11 @@
 //! straight to the response, and described in the OpenAPI document).
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
-use lethe_domain::conversation::{AttributeKind, MessageBody};
-use lethe_service::views::{ConversationView, MessageView};
+use lethe_domain::conversation::{Attribute, AttributeKind, MessageBody};
+use lethe_service::views::{ConversationView, MessageView, SurveyAnswerView};
 use lethe_store::ConversationRecord;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// The record sections lethe can produce, as `contentToRetrieve` names them.
@@ -152,7 +152,56 @@ pub struct ConsumerParticipant {
 /// Engagement attributes, one event per attribute family.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Sdes {
-    pub events: Vec<Value>,
+    #[schema(value_type = Vec<Value>)]
+    pub events: Vec<SdeEvent>,
+}
+
+/// One attribute family's event: `{"sdeType", "serverTimeStamp", "<family>": {"<family>":
+/// {name: value, …}}}`. Written field by field rather than built as `serde_json` maps: a
+/// page holds one or more per conversation, and the maps' allocations and hashing showed
+/// in profiles.
+#[derive(Debug)]
+pub struct SdeEvent {
+    kind: AttributeKind,
+    server_time_stamp: i64,
+    /// Names in first-seen order; a repeated name keeps its place and takes the last value.
+    fields: Vec<(String, String)>,
+}
+
+impl Serialize for SdeEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let sde_type = match self.kind {
+            AttributeKind::PersonalInfo => "PERSONAL_INFO",
+            AttributeKind::CustomerInfo => "CUSTOMER_INFO",
+            AttributeKind::UserUpdate => "USER_UPDATE",
+        };
+        let mut event = serializer.serialize_map(Some(3))?;
+        event.serialize_entry("sdeType", sde_type)?;
+        event.serialize_entry("serverTimeStamp", &self.server_time_stamp)?;
+        event.serialize_entry(self.kind.as_str(), &Family(self))?;
+        event.end()
+    }
+}
+
+/// `{"<family>": {name: value, …}}` inside an event.
+struct Family<'a>(&'a SdeEvent);
+
+impl Serialize for Family<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut family = serializer.serialize_map(Some(1))?;
+        family.serialize_entry(self.0.kind.as_str(), &Fields(&self.0.fields))?;
+        family.end()
+    }
+}
+
+struct Fields<'a>(&'a [(String, String)]);
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    }
 }
 
 /// One survey's answers.
@@ -218,19 +267,20 @@ fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
     Some(())
 }
 
-fn info(site: &str, r: &ConversationRecord) -> Info {
+/// The conversation's facts, moved out of its record.
+fn info(site: &str, r: ConversationRecord) -> Info {
     Info {
-        conversation_id: r.conversation_id.clone(),
+        conversation_id: r.conversation_id,
         brand_id: site.to_owned(),
         status: if r.status == "open" { "OPEN" } else { "CLOSE" },
         start_time: r.start_time,
         end_time: r.end_time.unwrap_or(-1),
         duration: r.end_time.map_or(-1, |end| end - r.start_time),
-        close_reason: r.close_reason.clone(),
-        source: r.source.clone(),
-        device: r.device.clone(),
-        latest_agent_id: r.agent_id.clone(),
-        latest_skill_id: r.skill_id.clone(),
+        close_reason: r.close_reason,
+        source: r.source,
+        device: r.device,
+        latest_agent_id: r.agent_id,
+        latest_skill_id: r.skill_id,
     }
 }
 
@@ -281,8 +331,11 @@ fn message_records(site: &str, conversation_id: &str, messages: Vec<MessageView>
         .collect()
 }
 
-fn consumer_participants(c: &ConversationView) -> Vec<ConsumerParticipant> {
-    let Some(p) = &c.participant else { return Vec::new() };
+/// The consumer participant, its personal fields moved out of the view.
+fn consumer_participants(c: &mut ConversationView) -> Vec<ConsumerParticipant> {
+    let Some(p) = c.participant.take() else {
+        return Vec::new();
+    };
     let participant_id = c
         .messages
         .iter()
@@ -291,55 +344,52 @@ fn consumer_participants(c: &ConversationView) -> Vec<ConsumerParticipant> {
         .or_else(|| c.record.consumer_id.clone());
     vec![ConsumerParticipant {
         participant_id,
-        first_name: p.first_name.clone(),
-        last_name: p.last_name.clone(),
-        email: p.email.clone(),
-        phone: p.phone.clone(),
+        first_name: p.first_name,
+        last_name: p.last_name,
+        email: p.email,
+        phone: p.phone,
         time: LpTime(c.record.start_time),
         time_l: c.record.start_time,
     }]
 }
 
-fn sdes(c: &ConversationView) -> Sdes {
+/// The attributes, moved out of the view, as one event per family present.
+fn sdes(start_time: i64, attributes: Vec<Attribute>) -> Sdes {
+    let mut families: Vec<Vec<(String, String)>> = vec![Vec::new(); AttributeKind::ALL.len()];
+    for a in attributes {
+        let family = AttributeKind::ALL.iter().position(|k| *k == a.kind).unwrap_or_default();
+        let fields = &mut families[family];
+        match fields.iter_mut().find(|(name, _)| *name == a.name) {
+            Some((_, value)) => *value = a.value,
+            None => fields.push((a.name, a.value)),
+        }
+    }
     let events = AttributeKind::ALL
         .iter()
-        .filter_map(|kind| {
-            let fields: Map<String, Value> = c
-                .attributes
-                .iter()
-                .filter(|a| a.kind == *kind)
-                .map(|a| (a.name.clone(), Value::String(a.value.clone())))
-                .collect();
-            if fields.is_empty() {
-                return None;
-            }
-            let sde_type = match kind {
-                AttributeKind::PersonalInfo => "PERSONAL_INFO",
-                AttributeKind::CustomerInfo => "CUSTOMER_INFO",
-                AttributeKind::UserUpdate => "USER_UPDATE",
-            };
-            let mut event = Map::new();
-            event.insert("sdeType".into(), json!(sde_type));
-            event.insert("serverTimeStamp".into(), json!(c.record.start_time));
-            event.insert(kind.as_str().into(), json!({ kind.as_str(): fields }));
-            Some(Value::Object(event))
+        .zip(families)
+        .filter(|(_, fields)| !fields.is_empty())
+        .map(|(kind, fields)| SdeEvent {
+            kind: *kind,
+            server_time_stamp: start_time,
+            fields,
         })
         .collect();
     Sdes { events }
 }
 
-fn surveys(c: &ConversationView) -> Vec<Survey> {
+/// The survey answers, moved out of the view, grouped by survey in their stored order.
+fn surveys(answers: Vec<SurveyAnswerView>) -> Vec<Survey> {
     let mut surveys: Vec<Survey> = Vec::new();
-    for answer in &c.survey_answers {
+    for answer in answers {
         let data = SurveyAnswer {
-            question_id: answer.question_id.clone(),
-            question: answer.question.clone(),
-            answer: answer.text.clone().or_else(|| answer.choice.clone()),
+            question_id: answer.question_id,
+            question: answer.question,
+            answer: answer.text.or(answer.choice),
         };
         match surveys.last_mut() {
             Some(survey) if survey.survey_id == answer.survey_id => survey.survey_data.push(data),
             _ => surveys.push(Survey {
-                survey_id: answer.survey_id.clone(),
+                survey_id: answer.survey_id,
                 survey_status: "FILLED",
                 survey_data: vec![data],
             }),
@@ -349,25 +399,28 @@ fn surveys(c: &ConversationView) -> Vec<Survey> {
 }
 
 /// One record with the requested sections, made from (and consuming) the view.
-pub fn record(site: &str, c: ConversationView, sections: Sections) -> Record {
-    let participants = sections.participants.then(|| consumer_participants(&c));
-    let sdes = sections.sdes.then(|| sdes(&c));
-    let surveys = sections.surveys.then(|| surveys(&c));
-    let info = sections.info.then(|| info(site, &c.record));
+pub fn record(site: &str, mut c: ConversationView, sections: Sections) -> Record {
+    let consumer_participants = sections.participants.then(|| consumer_participants(&mut c));
+    let conversation_surveys = sections.surveys.then(|| surveys(std::mem::take(&mut c.survey_answers)));
+    let sdes = sections
+        .sdes
+        .then(|| sdes(c.record.start_time, std::mem::take(&mut c.attributes)));
+    let message_records = sections
+        .messages
+        .then(|| message_records(site, &c.record.conversation_id, std::mem::take(&mut c.messages)));
     Record {
-        info,
-        message_records: sections
-            .messages
-            .then(|| message_records(site, &c.record.conversation_id, c.messages)),
-        consumer_participants: participants,
+        info: sections.info.then(|| info(site, c.record)),
+        message_records,
+        consumer_participants,
         sdes,
-        conversation_surveys: surveys,
+        conversation_surveys,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn text(ms: i64) -> String {
         serde_json::to_value(LpTime(ms)).unwrap().as_str().unwrap().to_owned()
@@ -404,5 +457,27 @@ mod tests {
             data(MessageBody::RichContent(json!({"type": "card"}))),
             json!({"richContent": {"content": {"type": "card"}}})
         );
+    }
+
+    #[test]
+    fn sdes_are_one_event_per_family_in_a_fixed_order() {
+        let attribute = |kind, name: &str, value: &str| Attribute {
+            kind,
+            name: name.into(),
+            value: value.into(),
+        };
+        let attributes = vec![
+            attribute(AttributeKind::UserUpdate, "status", "gold"),
+            attribute(AttributeKind::PersonalInfo, "name", "Ada"),
+            attribute(AttributeKind::PersonalInfo, "age", "36"),
+            attribute(AttributeKind::PersonalInfo, "name", "Ada L."),
+        ];
+        let text = serde_json::to_string(&sdes(7, attributes)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"events":[{"sdeType":"PERSONAL_INFO","serverTimeStamp":7,"personalInfo":{"personalInfo":{"name":"Ada L.","age":"36"}}},{"sdeType":"USER_UPDATE","serverTimeStamp":7,"userUpdate":{"userUpdate":{"status":"gold"}}}]}"#,
+            "a repeated name keeps its place and takes the last value"
+        );
+        assert_eq!(serde_json::to_string(&sdes(7, Vec::new())).unwrap(), r#"{"events":[]}"#);
     }
 }
