@@ -128,16 +128,18 @@ impl ReadStore for PgStore {
         wanted: PartsWanted,
     ) -> StoreResult<SearchPage> {
         let rows = self.all(&sql::page(Style::Dollar, account, filter, sort, page)).await?;
-        let total = match (page, total_from_page(page, rows.len())) {
-            (Page::Keyset { .. }, _) => None,
-            (Page::Offset { .. }, Some(total)) => Some(total),
-            (Page::Offset { .. }, None) => {
-                let q = sql::count(Style::Dollar, account, filter);
-                let (count,): (i64,) = sqlx::query_as_with(&q.text, arguments(&q))
-                    .fetch_one(self.read_pool())
-                    .await?;
-                Some(count as u64)
-            }
+        let total = match page {
+            Page::Keyset { .. } => None,
+            Page::Offset { .. } => Some(match total_from_page(page, rows.len()) {
+                Some(total) => total,
+                None => {
+                    let q = sql::count(Style::Dollar, account, filter);
+                    let (count,): (i64,) = sqlx::query_as_with(&q.text, arguments(&q))
+                        .fetch_one(self.read_pool())
+                        .await?;
+                    count as u64
+                }
+            }),
         };
         let mut result = finish_page(rows, total, page);
         let queries = sql::page_parts(Style::Dollar, account, &result.rows, wanted);

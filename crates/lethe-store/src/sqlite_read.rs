@@ -446,10 +446,10 @@ impl SearchQueries {
     fn page(&self, conn: &Connection) -> rusqlite::Result<SearchPage> {
         let found = rows(conn, &self.page_query, conversation_row)?;
         let total = match &self.count {
-            Some(q) => match total_from_page(&self.page, found.len()) {
-                Some(total) => Some(total),
-                None => Some(rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64),
-            },
+            Some(q) => Some(match total_from_page(&self.page, found.len()) {
+                Some(total) => total,
+                None => rows(conn, q, |r| r.get::<_, i64>(0))?[0] as u64,
+            }),
             None => None,
         };
         Ok(finish_page(found, total, &self.page))

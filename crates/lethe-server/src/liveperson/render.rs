@@ -355,25 +355,24 @@ fn consumer_participants(c: &mut ConversationView) -> Vec<ConsumerParticipant> {
 
 /// The attributes, moved out of the view, as one event per family present.
 fn sdes(start_time: i64, attributes: Vec<Attribute>) -> Sdes {
-    let mut families: Vec<Vec<(String, String)>> = vec![Vec::new(); AttributeKind::ALL.len()];
-    for a in attributes {
-        let family = AttributeKind::ALL.iter().position(|k| *k == a.kind).unwrap_or_default();
-        let fields = &mut families[family];
-        match fields.iter_mut().find(|(name, _)| *name == a.name) {
-            Some((_, value)) => *value = a.value,
-            None => fields.push((a.name, a.value)),
-        }
-    }
-    let events = AttributeKind::ALL
+    let mut events: Vec<SdeEvent> = AttributeKind::ALL
         .iter()
-        .zip(families)
-        .filter(|(_, fields)| !fields.is_empty())
-        .map(|(kind, fields)| SdeEvent {
+        .map(|kind| SdeEvent {
             kind: *kind,
             server_time_stamp: start_time,
-            fields,
+            fields: Vec::new(),
         })
         .collect();
+    for a in attributes {
+        let Some(event) = events.iter_mut().find(|e| e.kind == a.kind) else {
+            continue;
+        };
+        match event.fields.iter_mut().find(|(name, _)| *name == a.name) {
+            Some((_, value)) => *value = a.value,
+            None => event.fields.push((a.name, a.value)),
+        }
+    }
+    events.retain(|e| !e.fields.is_empty());
     Sdes { events }
 }
 
