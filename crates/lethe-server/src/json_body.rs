@@ -1,18 +1,16 @@
 //! JSON response bodies written by sonic-rs. A search page is tens to hundreds of
 //! kilobytes of message text, and serde_json escapes strings a byte at a time: that
 //! was 7 % of the server's samples under search load. sonic-rs writes the same JSON
-//! from the same `Serialize` impls, scanning for bytes to escape with SIMD. The search
-//! endpoints answer with it.
+//! from the same `Serialize` impls, scanning for bytes to escape with SIMD. The native
+//! search answers with it; the LivePerson history pages, larger and more frequent, are
+//! written by [`crate::json_write`].
 
 use crate::error::ApiError;
+use crate::json_write::INITIAL_CAPACITY;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use lethe_service::ServiceError;
 use serde::Serialize;
-
-/// Room reserved before writing: a typical search page (about 30 KiB at ten
-/// conversations) is written without regrowing and copying the buffer.
-const INITIAL_CAPACITY: usize = 64 * 1024;
 
 /// A `200 OK` JSON body, as `axum::Json`, written by sonic-rs.
 pub struct JsonBody<T>(pub T);

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod intercom;
 pub mod json_body;
+pub mod json_write;
 pub mod koreai;
 pub mod liveperson;
 mod memory;

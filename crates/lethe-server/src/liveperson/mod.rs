@@ -2,6 +2,7 @@
 
 mod deletion;
 mod render;
+mod render_json;
 mod search;
 
 use crate::state::AppState;

@@ -162,22 +162,28 @@ pub struct Sdes {
 /// in profiles.
 #[derive(Debug)]
 pub struct SdeEvent {
-    kind: AttributeKind,
-    server_time_stamp: i64,
+    pub(super) kind: AttributeKind,
+    pub(super) server_time_stamp: i64,
     /// Names in first-seen order; a repeated name keeps its place and takes the last value.
-    fields: Vec<(String, String)>,
+    pub(super) fields: Vec<(String, String)>,
+}
+
+impl SdeEvent {
+    /// The event's `sdeType`.
+    pub(super) fn sde_type(&self) -> &'static str {
+        match self.kind {
+            AttributeKind::PersonalInfo => "PERSONAL_INFO",
+            AttributeKind::CustomerInfo => "CUSTOMER_INFO",
+            AttributeKind::UserUpdate => "USER_UPDATE",
+        }
+    }
 }
 
 impl Serialize for SdeEvent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let sde_type = match self.kind {
-            AttributeKind::PersonalInfo => "PERSONAL_INFO",
-            AttributeKind::CustomerInfo => "CUSTOMER_INFO",
-            AttributeKind::UserUpdate => "USER_UPDATE",
-        };
         let mut event = serializer.serialize_map(Some(3))?;
-        event.serialize_entry("sdeType", sde_type)?;
+        event.serialize_entry("sdeType", self.sde_type())?;
         event.serialize_entry("serverTimeStamp", &self.server_time_stamp)?;
         event.serialize_entry(self.kind.as_str(), &Family(self))?;
         event.end()
@@ -239,12 +245,12 @@ pub struct Record {
 }
 
 /// Length of `2017-06-01 12:00:00.000+0000`.
-const LP_TIME_LEN: usize = 28;
+pub(super) const LP_TIME_LEN: usize = 28;
 
 /// Writes LivePerson's message-time text form, e.g. `2017-06-01 12:00:00.000+0000`, into
 /// a buffer: searches return hundreds of messages, and a `String` per time showed in
 /// profiles. `None` for an instant chrono cannot represent or a year beyond 9999.
-fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
+pub(super) fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
     // The naive UTC time: DateTime<Utc>'s accessors each apply the (zero) offset again.
     let t = Utc.timestamp_millis_opt(ms).single()?.naive_utc();
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
@@ -354,7 +360,7 @@ fn consumer_participants(c: &mut ConversationView) -> Vec<ConsumerParticipant> {
 }
 
 /// The attributes, moved out of the view, as one event per family present.
-fn sdes(start_time: i64, attributes: Vec<Attribute>) -> Sdes {
+pub(super) fn sdes(start_time: i64, attributes: Vec<Attribute>) -> Sdes {
     let mut events: Vec<SdeEvent> = AttributeKind::ALL
         .iter()
         .map(|kind| SdeEvent {

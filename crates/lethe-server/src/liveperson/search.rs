@@ -4,7 +4,7 @@
 use super::render::{record, Record, Sections, SECTIONS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery, Authed, ConvRead};
-use crate::json_body::JsonBody;
+use crate::json_write::WrittenJson;
 use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::HeaderMap;
@@ -214,7 +214,7 @@ async fn run(
     answer: Answer<'_>,
     filter: ConversationFilter,
     wanted: Sections,
-) -> ApiResult<JsonBody<SearchResponse>> {
+) -> ApiResult<WrittenJson<SearchResponse>> {
     let (sort, page) = page(answer.query)?;
     let Page::Offset { offset, limit } = page else {
         unreachable!("LivePerson pages by offset")
@@ -240,7 +240,7 @@ async fn run(
         .into_iter()
         .map(|c| record(answer.site.as_str(), c, wanted))
         .collect();
-    Ok(JsonBody(SearchResponse { metadata, records }))
+    Ok(WrittenJson(SearchResponse { metadata, records }))
 }
 
 /// Routes of this resource.
@@ -261,7 +261,7 @@ async fn search(
     headers: HeaderMap,
     AppQuery(query): AppQuery<PagingQuery>,
     AppJson(body): AppJson<Value>,
-) -> ApiResult<JsonBody<SearchResponse>> {
+) -> ApiResult<WrittenJson<SearchResponse>> {
     let body: SearchBody = parse_body(body, &SEARCH_FIELDS)?;
     let mut attributes = Vec::new();
     if let Some(sde) = &body.sde_search {
@@ -306,7 +306,7 @@ async fn consumer_search(
     headers: HeaderMap,
     AppQuery(query): AppQuery<PagingQuery>,
     AppJson(body): AppJson<Value>,
-) -> ApiResult<JsonBody<SearchResponse>> {
+) -> ApiResult<WrittenJson<SearchResponse>> {
     let body: ConsumerSearchBody = parse_body(body, &CONSUMER_FIELDS)?;
     let filter = ConversationFilter {
         consumer_id: Some(ConsumerId::parse(body.consumer)?),
