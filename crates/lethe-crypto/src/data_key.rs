@@ -1,40 +1,70 @@
 //! A data key seals one owner's personal fields.
 //!
-//! The format is XChaCha20-Poly1305 with the 24-byte nonce first. It is computed as
-//! its definition reads: HChaCha20 derives a per-nonce subkey from the key and the
-//! nonce's first 16 bytes, and ring's ChaCha20-Poly1305 (assembly, with run-time CPU
-//! detection) seals under that subkey with the nonce's last 8 bytes. For the short
-//! fields lethe seals this is about five times faster than the portable Rust AEAD,
-//! and opening fields is most of a search's CPU.
+//! Two stored formats, both through ring's assembly ChaCha20-Poly1305 (with run-time CPU
+//! detection), nonce first:
+//!
+//! * [`Format::Ietf`], every data key made now: ChaCha20-Poly1305 (RFC 8439) with a random
+//!   12-byte nonce. A data key belongs to one conversation, consumer, request or app and
+//!   seals far fewer fields than the 2^32 that random 96-bit nonces allow under one key.
+//! * [`Format::XChaCha`]: XChaCha20-Poly1305 with a random 24-byte nonce, for the
+//!   key-encryption key (which wraps millions of data keys) and for data keys wrapped
+//!   before format 2. HChaCha20 derives a per-nonce subkey, and ring seals under it with
+//!   the nonce's last 8 bytes. That derivation, once per field, was 9 % of a search's
+//!   instructions, which is why data keys moved off it.
+//!
+//! Which format a data key uses is recorded in its wrapped form ([`crate::Keyring`]).
 
 use crate::CryptoError;
 use chacha20::cipher::consts::U10;
 use rand::RngCore;
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN as IETF_NONCE_LEN};
 use zeroize::{Zeroize, Zeroizing};
 
-const NONCE_LEN: usize = 24;
-/// The part of the nonce HChaCha20 consumes.
+const XCHACHA_NONCE_LEN: usize = 24;
+/// The part of an XChaCha20 nonce HChaCha20 consumes.
 const SUBKEY_NONCE_LEN: usize = 16;
 const TAG_LEN: usize = 16;
 
-/// A 256-bit XChaCha20-Poly1305 key; random 192-bit nonces make reuse negligible.
+/// How a key seals, and so the layout of what it sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// XChaCha20-Poly1305, 24-byte nonce first.
+    XChaCha,
+    /// ChaCha20-Poly1305 (RFC 8439), 12-byte nonce first.
+    Ietf,
+}
+
+impl Format {
+    fn nonce_len(self) -> usize {
+        match self {
+            Format::XChaCha => XCHACHA_NONCE_LEN,
+            Format::Ietf => IETF_NONCE_LEN,
+        }
+    }
+}
+
+/// A 256-bit key and the format it seals in.
 pub struct DataKey {
     key: Zeroizing<[u8; crate::KEY_LEN]>,
+    format: Format,
 }
 
 impl DataKey {
-    /// A fresh random key.
+    /// A fresh random key in the format data keys use now.
     pub fn generate() -> Self {
         let mut key = Zeroizing::new([0u8; crate::KEY_LEN]);
         rand::thread_rng().fill_bytes(key.as_mut());
-        Self { key }
+        Self {
+            key,
+            format: Format::Ietf,
+        }
     }
 
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+    pub(crate) fn from_bytes(bytes: &[u8], format: Format) -> Result<Self, CryptoError> {
         let key: [u8; crate::KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::Tampered)?;
         Ok(Self {
             key: Zeroizing::new(key),
+            format,
         })
     }
 
@@ -42,29 +72,43 @@ impl DataKey {
         self.key.as_ref()
     }
 
-    /// The ChaCha20-Poly1305 key and nonce that XChaCha20-Poly1305 uses for `nonce`.
-    fn per_nonce(&self, nonce: &[u8; NONCE_LEN]) -> (LessSafeKey, Nonce) {
-        let (head, tail) = nonce.split_at(SUBKEY_NONCE_LEN);
-        let head: &[u8; SUBKEY_NONCE_LEN] = head.try_into().expect("16 bytes");
-        let mut subkey = chacha20::hchacha::<U10>(self.key.as_ref().into(), head.into());
-        let key = UnboundKey::new(&CHACHA20_POLY1305, subkey.as_slice())
-            .expect("a 32-byte subkey is a valid ChaCha20-Poly1305 key");
-        subkey.as_mut_slice().zeroize();
-        let mut short = [0u8; 12];
-        short[4..].copy_from_slice(tail);
+    /// The format this key seals in.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The ChaCha20-Poly1305 key and nonce that sealing with `nonce` uses.
+    fn cipher(&self, nonce: &[u8]) -> (LessSafeKey, Nonce) {
+        let mut short = [0u8; IETF_NONCE_LEN];
+        let key = match self.format {
+            Format::Ietf => {
+                short.copy_from_slice(nonce);
+                UnboundKey::new(&CHACHA20_POLY1305, self.key.as_ref())
+            }
+            Format::XChaCha => {
+                let (head, tail) = nonce.split_at(SUBKEY_NONCE_LEN);
+                let head: &[u8; SUBKEY_NONCE_LEN] = head.try_into().expect("16 bytes");
+                let mut subkey = chacha20::hchacha::<U10>(self.key.as_ref().into(), head.into());
+                short[4..].copy_from_slice(tail);
+                let key = UnboundKey::new(&CHACHA20_POLY1305, subkey.as_slice());
+                subkey.as_mut_slice().zeroize();
+                key
+            }
+        };
+        let key = key.expect("a 32-byte key is a valid ChaCha20-Poly1305 key");
         (LessSafeKey::new(key), Nonce::assume_unique_for_key(short))
     }
 
     /// Encrypts `plaintext` bound to `context` (which field of which row), nonce first.
     pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::thread_rng().fill_bytes(&mut nonce);
-        let (key, short) = self.per_nonce(&nonce);
-        let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
-        out.extend_from_slice(&nonce);
+        let nonce_len = self.format.nonce_len();
+        let mut out = vec![0u8; nonce_len];
+        rand::thread_rng().fill_bytes(&mut out);
+        let (key, nonce) = self.cipher(&out);
+        out.reserve(plaintext.len() + TAG_LEN);
         out.extend_from_slice(plaintext);
         let tag = key
-            .seal_in_place_separate_tag(short, Aad::from(context), &mut out[NONCE_LEN..])
+            .seal_in_place_separate_tag(nonce, Aad::from(context), &mut out[nonce_len..])
             .expect("ChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
         out.extend_from_slice(tag.as_ref());
         out
@@ -72,14 +116,15 @@ impl DataKey {
 
     /// Decrypts what [`DataKey::seal`] produced with the same context.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if sealed.len() < NONCE_LEN + TAG_LEN {
+        let nonce_len = self.format.nonce_len();
+        if sealed.len() < nonce_len + TAG_LEN {
             return Err(CryptoError::Tampered);
         }
-        let (nonce, body) = sealed.split_at(NONCE_LEN);
-        let (key, short) = self.per_nonce(nonce.try_into().expect("24 bytes"));
+        let (nonce, body) = sealed.split_at(nonce_len);
+        let (key, nonce) = self.cipher(nonce);
         let mut plain = body.to_vec();
         let len = key
-            .open_in_place(short, Aad::from(context), &mut plain)
+            .open_in_place(nonce, Aad::from(context), &mut plain)
             .map_err(|_| CryptoError::Tampered)?
             .len();
         plain.truncate(len);
@@ -95,44 +140,64 @@ impl DataKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+
+    fn key_in(format: Format) -> DataKey {
+        DataKey::from_bytes(DataKey::generate().bytes(), format).unwrap()
+    }
 
     #[test]
     fn seal_open_round_trip_and_context_binding() {
-        let key = DataKey::generate();
-        let sealed = key.seal(b"msg:1", b"hello");
-        assert_eq!(key.open(b"msg:1", &sealed).unwrap(), b"hello");
-        assert!(key.open(b"msg:2", &sealed).is_err());
-        assert!(DataKey::generate().open(b"msg:1", &sealed).is_err());
-        assert!(!sealed.windows(5).any(|w| w == b"hello"));
-        assert!(key.open(b"msg:1", &sealed[..NONCE_LEN + TAG_LEN - 1]).is_err());
+        for format in [Format::Ietf, Format::XChaCha] {
+            let key = key_in(format);
+            let sealed = key.seal(b"msg:1", b"hello");
+            assert_eq!(sealed.len(), format.nonce_len() + 5 + TAG_LEN);
+            assert_eq!(key.open(b"msg:1", &sealed).unwrap(), b"hello");
+            assert!(key.open(b"msg:2", &sealed).is_err());
+            assert!(key_in(format).open(b"msg:1", &sealed).is_err());
+            assert!(!sealed.windows(5).any(|w| w == b"hello"));
+            assert!(key.open(b"msg:1", &sealed[..format.nonce_len() + TAG_LEN - 1]).is_err());
+            let other = if format == Format::Ietf {
+                Format::XChaCha
+            } else {
+                Format::Ietf
+            };
+            let same_bytes = DataKey::from_bytes(key.bytes(), other).unwrap();
+            assert!(
+                same_bytes.open(b"msg:1", &sealed).is_err(),
+                "formats do not open each other"
+            );
+        }
+        assert_eq!(DataKey::generate().format(), Format::Ietf);
     }
 
-    /// Data sealed before ring did the work (and by any other XChaCha20-Poly1305) opens,
-    /// and what lethe seals now opens elsewhere: the stored format is unchanged.
+    /// Each format is its standard construction: what lethe seals opens with the
+    /// reference implementation, and the other way round.
     #[test]
-    fn the_format_is_standard_xchacha20_poly1305() {
-        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-        let key = DataKey::generate();
-        let reference = XChaCha20Poly1305::new(key.bytes().into());
-        for len in [0, 1, 15, 16, 17, 63, 64, 65, 1000] {
-            let plain: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            let sealed = key.seal(b"ctx", &plain);
-            let (nonce, body) = sealed.split_at(NONCE_LEN);
-            let opened = reference
-                .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: b"ctx" })
-                .unwrap();
-            assert_eq!(opened, plain);
-            let theirs = reference
-                .encrypt(
-                    XNonce::from_slice(nonce),
-                    Payload {
-                        msg: &plain,
-                        aad: b"ctx",
-                    },
-                )
-                .unwrap();
-            assert_eq!(key.open(b"ctx", &[nonce, &theirs].concat()).unwrap(), plain);
+    fn the_formats_are_standard_aeads() {
+        fn check<A: Aead + KeyInit>(format: Format) {
+            let key = key_in(format);
+            let reference = A::new_from_slice(key.bytes()).unwrap();
+            for len in [0, 1, 15, 16, 17, 63, 64, 65, 1000] {
+                let plain: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                let sealed = key.seal(b"ctx", &plain);
+                let (nonce, body) = sealed.split_at(format.nonce_len());
+                let nonce = chacha20poly1305::aead::Nonce::<A>::from_slice(nonce);
+                let opened = reference.decrypt(nonce, Payload { msg: body, aad: b"ctx" }).unwrap();
+                assert_eq!(opened, plain);
+                let theirs = reference
+                    .encrypt(
+                        nonce,
+                        Payload {
+                            msg: &plain,
+                            aad: b"ctx",
+                        },
+                    )
+                    .unwrap();
+                assert_eq!(key.open(b"ctx", &[nonce.as_slice(), &theirs].concat()).unwrap(), plain);
+            }
         }
+        check::<chacha20poly1305::ChaCha20Poly1305>(Format::Ietf);
+        check::<chacha20poly1305::XChaCha20Poly1305>(Format::XChaCha);
     }
 }

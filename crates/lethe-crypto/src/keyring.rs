@@ -1,6 +1,6 @@
 //! The configured secrets: the key-encryption key (KEK) and the lookup-hash secret.
 
-use crate::data_key::DataKey;
+use crate::data_key::{DataKey, Format};
 use crate::CryptoError;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -25,10 +25,23 @@ pub struct KeyOwner<'a> {
 }
 
 impl KeyOwner<'_> {
-    fn context(&self) -> Vec<u8> {
-        [self.account, self.kind, self.id].join("\0").into_bytes()
+    /// What a wrapping is bound to: the owner, and for format 2 the format, so a wrapped
+    /// key cannot be passed off as the other format's.
+    fn context(&self, format: Format) -> Vec<u8> {
+        let mut parts = vec![self.account, self.kind, self.id];
+        if format == Format::Ietf {
+            parts.push("format 2");
+        }
+        parts.join("\0").into_bytes()
     }
 }
+
+/// The first byte of a data key wrapped in format 2. A key wrapped before format 2 has no
+/// marker and is exactly [`LEGACY_WRAPPED_LEN`] bytes long; a format-2 one is one byte
+/// longer, so the length alone tells them apart whatever the legacy key's first byte.
+const FORMAT_2_MARKER: u8 = 2;
+/// XChaCha20 nonce, key, tag.
+const LEGACY_WRAPPED_LEN: usize = 24 + crate::KEY_LEN + 16;
 
 /// All secrets lethe needs at run time; none of them ever reaches the database.
 pub struct Keyring {
@@ -40,7 +53,7 @@ pub struct Keyring {
 impl Keyring {
     /// Builds a keyring from the active KEK and the lookup-hash secret.
     pub fn new(kek_id: &str, kek: &[u8], hmac_secret: &[u8]) -> Result<Self, CryptoError> {
-        let kek = DataKey::from_bytes(kek)?;
+        let kek = DataKey::from_bytes(kek, Format::XChaCha)?;
         let lookup_mac = HmacSha256::new_from_slice(hmac_secret).map_err(|_| CryptoError::Tampered)?;
         Ok(Self {
             active_kek_id: kek_id.to_owned(),
@@ -58,9 +71,11 @@ impl Keyring {
     pub fn new_data_key(&self, owner: KeyOwner<'_>) -> (DataKey, WrappedKey) {
         let key = DataKey::generate();
         let kek = &self.keks[&self.active_kek_id];
+        let mut bytes = vec![FORMAT_2_MARKER];
+        bytes.extend_from_slice(&kek.seal(&owner.context(key.format()), key.bytes()));
         let wrapped = WrappedKey {
             kek_id: self.active_kek_id.clone(),
-            bytes: kek.seal(&owner.context(), key.bytes()),
+            bytes,
         };
         (key, wrapped)
     }
@@ -71,8 +86,12 @@ impl Keyring {
             .keks
             .get(&wrapped.kek_id)
             .ok_or_else(|| CryptoError::UnknownKek(wrapped.kek_id.clone()))?;
-        let raw = Zeroizing::new(kek.open(&owner.context(), &wrapped.bytes)?);
-        DataKey::from_bytes(&raw)
+        let (format, sealed) = match wrapped.bytes.split_first() {
+            Some((&FORMAT_2_MARKER, rest)) if wrapped.bytes.len() == LEGACY_WRAPPED_LEN + 1 => (Format::Ietf, rest),
+            _ => (Format::XChaCha, wrapped.bytes.as_slice()),
+        };
+        let raw = Zeroizing::new(kek.open(&owner.context(format), sealed)?);
+        DataKey::from_bytes(&raw, format)
     }
 
     /// The keyed hash that stands in for a personal value in lookup columns.
@@ -140,6 +159,48 @@ mod tests {
             ..wrapped
         };
         assert!(matches!(ring.unwrap(owner, &unknown), Err(CryptoError::UnknownKek(_))));
+    }
+
+    /// Data keys wrapped before format 2 (XChaCha20-Poly1305, no marker) still unwrap, and
+    /// open what they sealed; a format-2 wrapping cannot be replayed as the other format.
+    #[test]
+    fn keys_wrapped_before_format_2_still_open() {
+        let ring = keyring();
+        let owner = KeyOwner {
+            account: "a",
+            kind: "conversation",
+            id: "c1",
+        };
+        for first_byte in [0u8, FORMAT_2_MARKER, 255] {
+            let legacy = DataKey::from_bytes(&[first_byte; 32], Format::XChaCha).unwrap();
+            let sealed = legacy.seal(b"x", b"old data");
+            let kek = &ring.keks["k1"];
+            // Sealed until the random nonce starts with the byte under test: a legacy
+            // wrapping that starts like a format-2 marker must still read as legacy.
+            let mut bytes = kek.seal(&owner.context(Format::XChaCha), legacy.bytes());
+            while bytes[0] != first_byte {
+                bytes = kek.seal(&owner.context(Format::XChaCha), legacy.bytes());
+            }
+            assert_eq!(bytes.len(), LEGACY_WRAPPED_LEN);
+            let wrapped = WrappedKey {
+                kek_id: "k1".into(),
+                bytes,
+            };
+            let opened = ring.unwrap(owner, &wrapped).unwrap();
+            assert_eq!(opened.format(), Format::XChaCha);
+            assert_eq!(opened.open(b"x", &sealed).unwrap(), b"old data");
+        }
+        let (key, wrapped) = ring.new_data_key(owner);
+        assert_eq!(key.format(), Format::Ietf);
+        assert_eq!(wrapped.bytes.len(), LEGACY_WRAPPED_LEN + 1);
+        let stripped = WrappedKey {
+            kek_id: "k1".into(),
+            bytes: wrapped.bytes[1..].to_vec(),
+        };
+        assert!(
+            ring.unwrap(owner, &stripped).is_err(),
+            "a format-2 key does not unwrap as a legacy one"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod data_key;
 mod keyfile;
 mod keyring;
 
-pub use data_key::DataKey;
+pub use data_key::{DataKey, Format};
 pub use keyfile::{KeyFile, KeyFileError};
 pub use keyring::{KeyOwner, Keyring, WrappedKey};
 
