@@ -140,14 +140,18 @@ mod tests {
         Keyring::new("k1", &[7u8; 32], b"secret").unwrap()
     }
 
-    #[test]
-    fn wrapped_keys_are_bound_to_their_owner() {
-        let ring = keyring();
-        let owner = KeyOwner {
+    fn conversation_c1() -> KeyOwner<'static> {
+        KeyOwner {
             account: "a",
             kind: "conversation",
             id: "c1",
-        };
+        }
+    }
+
+    #[test]
+    fn wrapped_keys_are_bound_to_their_owner() {
+        let ring = keyring();
+        let owner = conversation_c1();
         let (key, wrapped) = ring.new_data_key(owner);
         let sealed = key.seal(b"x", b"data");
         let again = ring.unwrap(owner, &wrapped).unwrap();
@@ -166,11 +170,7 @@ mod tests {
     #[test]
     fn keys_wrapped_before_format_2_still_open() {
         let ring = keyring();
-        let owner = KeyOwner {
-            account: "a",
-            kind: "conversation",
-            id: "c1",
-        };
+        let owner = conversation_c1();
         for first_byte in [0u8, FORMAT_2_MARKER, 255] {
             let legacy = DataKey::from_bytes(&[first_byte; 32], Format::XChaCha).unwrap();
             let sealed = legacy.seal(b"x", b"old data");

@@ -6,8 +6,7 @@
 //! written by [`crate::json_write`].
 
 use crate::error::ApiError;
-use crate::json_write::INITIAL_CAPACITY;
-use axum::http::{header, HeaderValue};
+use crate::json_write::{json_response, INITIAL_CAPACITY};
 use axum::response::{IntoResponse, Response};
 use lethe_service::ServiceError;
 use serde::Serialize;
@@ -19,11 +18,7 @@ impl<T: Serialize> IntoResponse for JsonBody<T> {
     fn into_response(self) -> Response {
         let mut bytes = Vec::with_capacity(INITIAL_CAPACITY);
         match sonic_rs::to_writer(&mut bytes, &self.0) {
-            Ok(()) => (
-                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-                bytes,
-            )
-                .into_response(),
+            Ok(()) => json_response(bytes),
             // Only our own types reach here, and none fails to serialise; the message
             // names a position, not the data.
             Err(e) => {
@@ -37,6 +32,7 @@ impl<T: Serialize> IntoResponse for JsonBody<T> {
 mod tests {
     use super::*;
     use axum::http::StatusCode;
+    use axum::http::{header, HeaderValue};
     use serde_json::json;
 
     async fn body_of(response: Response) -> (StatusCode, Option<HeaderValue>, Vec<u8>) {

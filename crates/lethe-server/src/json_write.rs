@@ -24,12 +24,17 @@ impl<T: WriteJson> IntoResponse for WrittenJson<T> {
     fn into_response(self) -> Response {
         let mut bytes = Vec::with_capacity(INITIAL_CAPACITY);
         self.0.write_json(&mut bytes);
-        (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            bytes,
-        )
-            .into_response()
+        json_response(bytes)
     }
+}
+
+/// A `200 OK` response carrying JSON already written.
+pub(crate) fn json_response(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The JSON of `value` as a `String`, for tests and callers that want text.

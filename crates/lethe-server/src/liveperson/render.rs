@@ -124,13 +124,21 @@ pub struct HostedFile {
 #[derive(Debug, Clone, Copy)]
 pub struct LpTime(pub i64);
 
-impl Serialize for LpTime {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl LpTime {
+    /// Hands the text form to `use_text` without allocating; empty for an instant the
+    /// form cannot show.
+    pub(super) fn with_text<R>(&self, use_text: impl FnOnce(&str) -> R) -> R {
         let mut text = [0u8; LP_TIME_LEN];
         match write_lp_time(self.0, &mut text) {
-            Some(()) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
-            None => serializer.serialize_str(""),
+            Some(()) => use_text(std::str::from_utf8(&text).unwrap_or_default()),
+            None => use_text(""),
         }
+    }
+}
+
+impl Serialize for LpTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.with_text(|text| serializer.serialize_str(text))
     }
 }
 
@@ -245,12 +253,12 @@ pub struct Record {
 }
 
 /// Length of `2017-06-01 12:00:00.000+0000`.
-pub(super) const LP_TIME_LEN: usize = 28;
+const LP_TIME_LEN: usize = 28;
 
 /// Writes LivePerson's message-time text form, e.g. `2017-06-01 12:00:00.000+0000`, into
 /// a buffer: searches return hundreds of messages, and a `String` per time showed in
 /// profiles. `None` for an instant chrono cannot represent or a year beyond 9999.
-pub(super) fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
+fn write_lp_time(ms: i64, out: &mut [u8; LP_TIME_LEN]) -> Option<()> {
     // The naive UTC time: DateTime<Utc>'s accessors each apply the (zero) offset again.
     let t = Utc.timestamp_millis_opt(ms).single()?.naive_utc();
     let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;

@@ -4,7 +4,7 @@
 
 use super::render::*;
 use super::search::{Link, Metadata, SearchResponse};
-use crate::json_write::{object, Members, WriteJson};
+use crate::json_write::{object, string, Members, WriteJson};
 
 impl WriteJson for SearchResponse {
     fn write_json(&self, out: &mut Vec<u8>) {
@@ -67,12 +67,7 @@ impl WriteJson for Info {
 
 impl WriteJson for LpTime {
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.push(b'"');
-        let mut text = [0u8; LP_TIME_LEN];
-        if write_lp_time(self.0, &mut text).is_some() {
-            out.extend_from_slice(&text);
-        }
-        out.push(b'"');
+        self.with_text(|text| string(out, text));
     }
 }
 
