@@ -103,6 +103,18 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// Appends `ascii` quoted without looking for bytes to escape: only for text lethe
+/// writes itself from digits and punctuation, or literals in its own code.
+pub fn unescaped_ascii(out: &mut Vec<u8>, ascii: &[u8]) {
+    debug_assert!(ascii
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\'));
+    out.reserve(ascii.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(ascii);
+    out.push(b'"');
+}
+
 /// Appends a JSON integer.
 pub fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
@@ -191,6 +203,13 @@ impl Members<'_> {
     pub fn member(&mut self, name: &str, value: &(impl WriteJson + ?Sized)) {
         self.name(name);
         value.write_json(self.out);
+    }
+
+    /// Writes `"name":"value"` for a literal of lethe's code (a wire spelling such as
+    /// `TEXT_PLAIN`): a message writes several, and none needs escaping.
+    pub fn literal(&mut self, name: &str, value: &'static str) {
+        self.name(name);
+        unescaped_ascii(self.out, value.as_bytes());
     }
 
     /// Writes `"name":value` when `value` is present, as `skip_serializing_if`.

@@ -142,7 +142,7 @@ impl Lethe {
         input: &MessageInput,
         message: &lethe_domain::conversation::NewMessage,
     ) -> MessageWrite {
-        let body = serde_json::to_vec(&message.body).expect("message bodies serialise");
+        let body = crate::message_body::encode(&message.body);
         let canonical = serde_json::to_vec(input).expect("message inputs serialise");
         MessageWrite {
             message_id: message.id.as_str().to_owned(),

@@ -14,6 +14,7 @@ pub mod search;
 pub mod views;
 pub mod wire;
 
+mod message_body;
 mod sealing;
 mod tombstones;
 

@@ -1,10 +1,11 @@
 //! Opened (decrypted) records, for rendering by any surface.
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::message_body;
 use crate::sealing::*;
 use crate::Lethe;
 use lethe_crypto::DataKey;
-use lethe_domain::conversation::{Attribute, ConsumerProfile, MessageBody, ParticipantPii};
+use lethe_domain::conversation::{Attribute, ConsumerProfile, MessageBody, ParticipantPii, SentBy};
 use lethe_domain::{ConversationId, SiteId};
 use lethe_store::{ConversationParts, ConversationRecord, KeyOwnerKind, PartsWanted};
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ pub struct MessageView {
     pub id: String,
     pub seq: i64,
     pub time: i64,
-    pub sent_by: String,
+    pub sent_by: SentBy,
     pub participant_id: Option<String>,
     pub body: MessageBody,
     /// The content type of a hosted file this message references.
@@ -66,7 +67,7 @@ pub struct ConversationView {
 /// JSON reader need not check each string it meets again (a fifth of decoding). serde's
 /// message can quote the input, which is personal data here, so only its position
 /// reaches the log.
-fn parse<T: serde::de::DeserializeOwned>(what: &str, plain: &[u8]) -> ServiceResult<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &str, plain: &[u8]) -> ServiceResult<T> {
     let text = std::str::from_utf8(plain)
         .map_err(|e| ServiceError::Internal(format!("stored {what} is not UTF-8 (at byte {})", e.valid_up_to())))?;
     serde_json::from_str(text).map_err(|e| {
@@ -130,22 +131,23 @@ fn open_messages(key: &DataKey, log: &[u8], file_types: &FileTypes) -> ServiceRe
     let logged = lethe_store::unpack_messages(log)
         .ok_or_else(|| ServiceError::Internal("stored messages are not whole frames".into()))?;
     let mut context = Vec::new();
-    logged
-        .into_iter()
-        .map(|m| {
-            write_message_context(&mut context, m.message_id);
-            let plain = key.open(&context, m.sealed_body)?;
-            Ok(MessageView {
-                body: parse("message", &plain)?,
-                id: m.message_id.to_owned(),
-                seq: m.seq,
-                time: m.time,
-                sent_by: m.sent_by.to_owned(),
-                participant_id: m.participant_id.map(str::to_owned),
-                file_content_type: m.file_id.and_then(|f| file_types.get(f)).cloned(),
-            })
-        })
-        .collect()
+    let mut views = Vec::with_capacity(logged.len());
+    for m in logged {
+        write_message_context(&mut context, m.message_id);
+        let plain = key.open(&context, m.sealed_body)?;
+        let sent_by = SentBy::parse(m.sent_by)
+            .ok_or_else(|| ServiceError::Internal("a stored message has an unknown sender".into()))?;
+        views.push(MessageView {
+            body: message_body::decode(plain)?,
+            id: m.message_id.to_owned(),
+            seq: m.seq,
+            time: m.time,
+            sent_by,
+            participant_id: m.participant_id.map(str::to_owned),
+            file_content_type: m.file_id.and_then(|f| file_types.get(f)).cloned(),
+        });
+    }
+    Ok(views)
 }
 
 impl Lethe {

@@ -7,7 +7,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use lethe_domain::conversation::MessageBody;
+use lethe_domain::conversation::{MessageBody, SentBy};
 use lethe_domain::{ConversationId, Scope};
 use lethe_service::views::{ConversationView, MessageView};
 use serde::Serialize;
@@ -126,7 +126,7 @@ fn text(body: &MessageBody) -> String {
 }
 
 fn author(view: &ConversationView, m: &MessageView) -> Value {
-    let consumer = m.sent_by == "consumer";
+    let consumer = m.sent_by == SentBy::Consumer;
     let id = m.participant_id.clone().or_else(|| {
         if consumer {
             view.record.consumer_id.clone()

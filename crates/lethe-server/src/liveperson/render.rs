@@ -2,7 +2,7 @@
 //! straight to the response, and described in the OpenAPI document).
 
 use chrono::{Datelike, TimeZone, Timelike, Utc};
-use lethe_domain::conversation::{Attribute, AttributeKind, MessageBody};
+use lethe_domain::conversation::{Attribute, AttributeKind, MessageBody, SentBy};
 use lethe_service::views::{ConversationView, MessageView, SurveyAnswerView};
 use lethe_store::ConversationRecord;
 use serde::Serialize;
@@ -128,10 +128,16 @@ impl LpTime {
     /// Hands the text form to `use_text` without allocating; empty for an instant the
     /// form cannot show.
     pub(super) fn with_text<R>(&self, use_text: impl FnOnce(&str) -> R) -> R {
+        self.with_ascii(|ascii| use_text(std::str::from_utf8(ascii).unwrap_or_default()))
+    }
+
+    /// [`LpTime::with_text`] as the ASCII bytes it is made of, for the JSON writer: a
+    /// page writes hundreds of times, and checking each as UTF-8 showed in profiles.
+    pub(super) fn with_ascii<R>(&self, use_ascii: impl FnOnce(&[u8]) -> R) -> R {
         let mut text = [0u8; LP_TIME_LEN];
         match write_lp_time(self.0, &mut text) {
-            Some(()) => use_text(std::str::from_utf8(&text).unwrap_or_default()),
-            None => use_text(""),
+            Some(()) => use_ascii(&text),
+            None => use_ascii(b""),
         }
     }
 }
@@ -339,7 +345,10 @@ fn message_records(site: &str, conversation_id: &str, messages: Vec<MessageView>
                 message_type,
                 message_data,
                 participant_id: m.participant_id,
-                sent_by: if m.sent_by == "consumer" { "Consumer" } else { "Agent" },
+                sent_by: match m.sent_by {
+                    SentBy::Consumer => "Consumer",
+                    SentBy::Agent => "Agent",
+                },
             }
         })
         .collect()
@@ -353,7 +362,7 @@ fn consumer_participants(c: &mut ConversationView) -> Vec<ConsumerParticipant> {
     let participant_id = c
         .messages
         .iter()
-        .find(|m| m.sent_by == "consumer")
+        .find(|m| m.sent_by == SentBy::Consumer)
         .and_then(|m| m.participant_id.clone())
         .or_else(|| c.record.consumer_id.clone());
     vec![ConsumerParticipant {

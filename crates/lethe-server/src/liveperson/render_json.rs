@@ -4,7 +4,7 @@
 
 use super::render::*;
 use super::search::{Link, Metadata, SearchResponse};
-use crate::json_write::{object, string, Members, WriteJson};
+use crate::json_write::{object, unescaped_ascii, Members, WriteJson};
 
 impl WriteJson for SearchResponse {
     fn write_json(&self, out: &mut Vec<u8>) {
@@ -52,7 +52,7 @@ impl WriteJson for Info {
         object(out, |o| {
             o.member("conversationId", &self.conversation_id);
             o.member("brandId", &self.brand_id);
-            o.member("status", &self.status);
+            o.literal("status", self.status);
             o.member("startTime", &self.start_time);
             o.member("endTime", &self.end_time);
             o.member("duration", &self.duration);
@@ -67,7 +67,7 @@ impl WriteJson for Info {
 
 impl WriteJson for LpTime {
     fn write_json(&self, out: &mut Vec<u8>) {
-        self.with_text(|text| string(out, text));
+        self.with_ascii(|ascii| unescaped_ascii(out, ascii));
     }
 }
 
@@ -78,10 +78,10 @@ impl WriteJson for MessageRecord {
             o.member("seq", &self.seq);
             o.member("time", &self.time);
             o.member("timeL", &self.time_l);
-            o.member("type", &self.message_type);
+            o.literal("type", self.message_type);
             o.member("messageData", &self.message_data);
             o.member("participantId", &self.participant_id);
-            o.member("sentBy", &self.sent_by);
+            o.literal("sentBy", self.sent_by);
         });
     }
 }
@@ -147,7 +147,7 @@ impl WriteJson for SdeEvent {
     fn write_json(&self, out: &mut Vec<u8>) {
         let family = self.kind.as_str();
         object(out, |o| {
-            o.member("sdeType", self.sde_type());
+            o.literal("sdeType", self.sde_type());
             o.member("serverTimeStamp", &self.server_time_stamp);
             o.member(
                 family,
@@ -170,7 +170,7 @@ impl WriteJson for Survey {
     fn write_json(&self, out: &mut Vec<u8>) {
         object(out, |o| {
             o.member("surveyId", &self.survey_id);
-            o.member("surveyStatus", &self.survey_status);
+            o.literal("surveyStatus", self.survey_status);
             o.member("surveyData", &self.survey_data);
         });
     }

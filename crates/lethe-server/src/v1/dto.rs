@@ -126,7 +126,7 @@ impl From<MessageView> for MessageOut {
             id: m.id,
             seq: m.seq,
             time: to_rfc3339(m.time),
-            sent_by: m.sent_by,
+            sent_by: m.sent_by.as_str().to_owned(),
             participant_id: m.participant_id,
             text: None,
             url: None,

@@ -38,7 +38,7 @@ impl Lethe {
             };
             masks.insert(id.clone(), mask);
         }
-        let body = serde_json::to_vec(&MessageBody::Text(marker.to_owned())).expect("message bodies serialise");
+        let body = crate::message_body::encode(&MessageBody::Text(marker.to_owned()));
         for m in parts.messages {
             let (Some(key), Some(mask)) = (keys.get(&m.conversation_id), masks.get_mut(&m.conversation_id)) else {
                 continue;
