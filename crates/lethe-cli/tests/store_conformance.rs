@@ -469,6 +469,25 @@ async fn search_reads_the_survey_answers_each_conversation_has(s: Opened) {
         .collect();
     answers.sort();
     assert_eq!(answers, [("s0", "sv", "q1"), ("s0", "sv", "q2"), ("s2", "later", "q1")]);
+
+    // Asked for by id: each row once whatever the list repeats, in conversation, survey
+    // and question order, and never another account's rows under the same ids.
+    store.create_account("a2", 1).await.unwrap();
+    let mut theirs = conversation("s0", 1000, 1);
+    theirs.survey_answers = vec![answer("theirs", "q1")];
+    let batch = ImportBatch {
+        consumers: Vec::new(),
+        conversations: vec![theirs],
+    };
+    store.import_batch("a2", &batch).await.unwrap().unwrap();
+    let ids: Vec<String> = ["s2", "s0", "nope", "s2", "s0"].map(String::from).to_vec();
+    let parts = store.conversation_parts("a1", &ids, wanted).await.unwrap();
+    let listed: Vec<(&str, &str, &str)> = parts
+        .survey_answers
+        .iter()
+        .map(|a| (a.conversation_id.as_str(), a.survey_id.as_str(), a.question_id.as_str()))
+        .collect();
+    assert_eq!(listed, [("s0", "sv", "q1"), ("s0", "sv", "q2"), ("s2", "later", "q1")]);
 }
 
 conformance!(

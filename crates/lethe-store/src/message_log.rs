@@ -66,10 +66,13 @@ fn field(out: &mut Vec<u8>, value: Option<&[u8]>) {
 /// The messages of a column in sequence order; `None` when the bytes are not whole
 /// messages.
 pub fn unpack(bytes: &[u8]) -> Option<Vec<LoggedMessage<'_>>> {
-    sealed_list::unpack(bytes)?
-        .into_iter()
-        .map(|(seq, record)| message(i64::from(seq), record))
-        .collect()
+    let frames = sealed_list::frames(bytes);
+    let mut messages = Vec::with_capacity(frames.clone().count());
+    for frame in frames {
+        let (seq, record) = frame?;
+        messages.push(message(i64::from(seq), record)?);
+    }
+    Some(messages)
 }
 
 fn message(seq: i64, mut record: &[u8]) -> Option<LoggedMessage<'_>> {
@@ -149,7 +152,8 @@ pub(crate) fn corrupt() -> StoreError {
 pub(crate) fn referenced_files<'a>(logs: impl IntoIterator<Item = &'a [u8]>) -> StoreResult<Vec<String>> {
     let mut ids = Vec::new();
     for log in logs {
-        for (_, record) in sealed_list::unpack(log).ok_or_else(corrupt)? {
+        for frame in sealed_list::frames(log) {
+            let (_, record) = frame.ok_or_else(corrupt)?;
             if let Some(file) = file_id(record).ok_or_else(corrupt)? {
                 ids.push(file.to_owned());
             }

@@ -18,17 +18,49 @@ pub fn pack<'a>(fields: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
 
 /// The `(position, sealed)` pairs of a packed column; `None` when the bytes are not
 /// whole frames.
-pub fn unpack(mut bytes: &[u8]) -> Option<Vec<(u32, &[u8])>> {
-    let mut fields = Vec::new();
-    while !bytes.is_empty() {
-        let (header, rest) = bytes.split_at_checked(HEADER)?;
-        let position = u32::from_be_bytes(header[..4].try_into().ok()?);
-        let len = u32::from_be_bytes(header[4..].try_into().ok()?) as usize;
-        let (sealed, rest) = rest.split_at_checked(len)?;
-        fields.push((position, sealed));
-        bytes = rest;
+pub fn unpack(bytes: &[u8]) -> Option<Vec<(u32, &[u8])>> {
+    // Counted first, so the list is allocated once: a search unpacks a column per
+    // result, and growing each list from empty showed in its profile.
+    let mut fields = Vec::with_capacity(Frames(bytes).count());
+    for frame in Frames(bytes) {
+        fields.push(frame?);
     }
     Some(fields)
+}
+
+/// The frames of a packed column, read as they are needed.
+pub(crate) fn frames(bytes: &[u8]) -> Frames<'_> {
+    Frames(bytes)
+}
+
+/// The frames of a packed column, in order; a `None` item where the bytes stop being
+/// whole frames, and nothing after it.
+#[derive(Clone)]
+pub(crate) struct Frames<'a>(&'a [u8]);
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Option<(u32, &'a [u8])>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let frame = split_frame(self.0);
+        self.0 = match frame {
+            Some((_, _, rest)) => rest,
+            None => &[],
+        };
+        Some(frame.map(|(position, sealed, _)| (position, sealed)))
+    }
+}
+
+/// The first frame of `bytes` and what follows it.
+fn split_frame(bytes: &[u8]) -> Option<(u32, &[u8], &[u8])> {
+    let (header, rest) = bytes.split_at_checked(HEADER)?;
+    let position = u32::from_be_bytes(header[..4].try_into().ok()?);
+    let len = u32::from_be_bytes(header[4..].try_into().ok()?) as usize;
+    let (sealed, rest) = rest.split_at_checked(len)?;
+    Some((position, sealed, rest))
 }
 
 #[cfg(test)]
