@@ -3,11 +3,19 @@
 //! client.
 
 use crate::LoadArgs;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
 
 /// Where requests go and how they authenticate.
 #[derive(Debug, Clone)]
@@ -45,7 +53,22 @@ struct Windows {
 
 /// Warms up, then measures, with `args.connections` connections asking about random
 /// consumers from `consumers`.
+///
+/// The connections run on a thread of their own in a single-threaded runtime, as
+/// `wrk -t1` runs them: the generator shares the two cores with the server, and a
+/// reqwest client on the multi-threaded runtime cost 0.09 ms of CPU per request (a
+/// quarter of the machine at 8 connections) against wrk's 0.04 ms.
 pub async fn run(target: &Target, args: &LoadArgs, consumers: Range<u64>, seed: u64) -> anyhow::Result<Stats> {
+    let endpoint = Arc::new(Endpoint::new(target)?);
+    let args = args.clone();
+    tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(generate(endpoint, &args, consumers, seed))
+    })
+    .await?
+}
+
+async fn generate(endpoint: Arc<Endpoint>, args: &LoadArgs, consumers: Range<u64>, seed: u64) -> anyhow::Result<Stats> {
     let start = Instant::now();
     let windows = Windows {
         measure_from: start + Duration::from_secs(args.warmup),
@@ -53,10 +76,10 @@ pub async fn run(target: &Target, args: &LoadArgs, consumers: Range<u64>, seed: 
     };
     let mut tasks = Vec::with_capacity(args.connections);
     for i in 0..args.connections {
-        let target = target.clone();
+        let endpoint = endpoint.clone();
         let consumers = consumers.clone();
         let rng = StdRng::seed_from_u64(seed.wrapping_add(i as u64));
-        tasks.push(tokio::spawn(connection(target, consumers, rng, windows)));
+        tasks.push(tokio::spawn(connection(endpoint, consumers, rng, windows)));
     }
     let mut all = Tally::default();
     for task in tasks {
@@ -71,21 +94,93 @@ pub async fn run(target: &Target, args: &LoadArgs, consumers: Range<u64>, seed: 
     Ok(summarize(all, args.duration as f64))
 }
 
-/// One keep-alive connection in a closed loop until the end of the run.
-async fn connection(target: Target, consumers: Range<u64>, mut rng: StdRng, windows: Windows) -> anyhow::Result<Tally> {
-    // One idle connection per client: each task is exactly one keep-alive connection.
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(1)
-        .tcp_nodelay(true)
-        .build()?;
+/// Where the searches go, parsed once: the request line, `Host` and `Authorization`.
+struct Endpoint {
+    authority: String,
+    host: HeaderValue,
+    path: Uri,
+    authorization: HeaderValue,
+}
+
+/// One HTTP/1.1 connection's sending half.
+type Sender = SendRequest<Full<Bytes>>;
+
+impl Endpoint {
+    fn new(target: &Target) -> anyhow::Result<Self> {
+        let uri: Uri = target.url.parse()?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| anyhow::anyhow!("{} names no host", target.url))?
+            .to_string();
+        let path = uri
+            .path_and_query()
+            .ok_or_else(|| anyhow::anyhow!("{} has no path", target.url))?
+            .as_str()
+            .parse()?;
+        Ok(Self {
+            host: HeaderValue::from_str(&authority)?,
+            authority,
+            path,
+            authorization: HeaderValue::from_str(&format!("Bearer {}", target.key))?,
+        })
+    }
+
+    /// A new keep-alive connection; its I/O runs as a task of the current runtime.
+    async fn connect(&self) -> anyhow::Result<Sender> {
+        let stream = TcpStream::connect(&self.authority).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// One consumer search; the body is read in full, as a client must before reusing
+    /// the connection.
+    async fn search(&self, sender: &mut Sender, consumer: u64) -> anyhow::Result<()> {
+        let body = format!(r#"{{"consumer":"cons-{consumer:07}"}}"#);
+        let request = Request::post(self.path.clone())
+            .header(HOST, self.host.clone())
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(Full::new(Bytes::from(body)))?;
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let mut body = response.into_body();
+        let mut head = Vec::new();
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame?.into_data() {
+                let room = ERROR_EXCERPT.saturating_sub(head.len());
+                head.extend_from_slice(&data[..data.len().min(room)]);
+            }
+        }
+        anyhow::ensure!(status.is_success(), "{status}: {}", String::from_utf8_lossy(&head));
+        Ok(())
+    }
+}
+
+/// How much of a failed answer an error quotes.
+const ERROR_EXCERPT: usize = 300;
+
+/// One keep-alive connection in a closed loop until the end of the run; a connection the
+/// server closed is opened again.
+async fn connection(
+    endpoint: Arc<Endpoint>,
+    consumers: Range<u64>,
+    mut rng: StdRng,
+    windows: Windows,
+) -> anyhow::Result<Tally> {
+    let mut sender = endpoint.connect().await?;
     let mut tally = Tally::default();
     loop {
         let sent = Instant::now();
         if sent >= windows.end {
             return Ok(tally);
         }
-        let consumer = format!("cons-{:07}", rng.gen_range(consumers.clone()));
-        let outcome = request(&client, &target, &consumer).await;
+        if sender.is_closed() {
+            sender = endpoint.connect().await?;
+        }
+        let outcome = endpoint.search(&mut sender, rng.gen_range(consumers.clone())).await;
         let done = Instant::now();
         // Only requests wholly inside the measured window count.
         if sent < windows.measure_from || done > windows.end {
@@ -101,26 +196,6 @@ async fn connection(target: Target, consumers: Range<u64>, mut rng: StdRng, wind
             }
         }
     }
-}
-
-/// One consumer search; the body is read in full, as a client must before reusing the
-/// connection.
-async fn request(client: &reqwest::Client, target: &Target, consumer: &str) -> anyhow::Result<()> {
-    let response = client
-        .post(&target.url)
-        .bearer_auth(&target.key)
-        .header("content-type", "application/json")
-        .body(format!(r#"{{"consumer":"{consumer}"}}"#))
-        .send()
-        .await?;
-    let status = response.status();
-    let body = response.bytes().await?;
-    anyhow::ensure!(
-        status.is_success(),
-        "{status}: {}",
-        String::from_utf8_lossy(&body[..body.len().min(300)])
-    );
-    Ok(())
 }
 
 /// The `count` of one search: a sanity check that the data set is there.
