@@ -1,6 +1,7 @@
 //! The `lethe` command.
 
 mod admin;
+mod allocator;
 mod apps;
 mod args;
 mod demo;
@@ -14,12 +15,9 @@ mod settings;
 use args::{Cli, Command};
 use clap::Parser;
 
-/// The process allocator: see the workspace manifest for why not glibc's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() {
+    allocator::return_free_pages_at_once();
     let cli = Cli::parse();
     if let Err(error) = run(cli).await {
         // One line, as scripts expect; the chain of causes joined.

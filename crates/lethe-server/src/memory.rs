@@ -4,9 +4,9 @@
 //! two-core server holds tens of megabytes it no longer needs until the next burst.
 //! `malloc_trim` releases the free pages of every arena. It runs after a quiet period,
 //! and every ten seconds under load that never pauses (a call takes about a millisecond).
-//! The `lethe` binary allocates Rust objects with mimalloc, which returns freed pages on
-//! its own after a second; glibc still holds what SQLite allocates (page caches,
-//! statements), and that is what the trim releases.
+//! The `lethe` binary allocates Rust objects with mimalloc, set to return freed pages as
+//! soon as they are free (`lethe-cli`'s allocator module); glibc still holds what SQLite
+//! allocates (page caches, statements), and that is what the trim releases.
 //! A quiet period also unmaps the database file from the store's readers: under load
 //! the mapped pages are what make reads cheap, once quiet they are only resident size.
 
