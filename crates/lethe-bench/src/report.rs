@@ -255,9 +255,9 @@ fn search_section(text: &mut String, r: &SearchResult) -> anyhow::Result<()> {
         text,
         "`POST /messaging_history/api/account/bench/conversations/consumer/search?offset=0&limit=50` \
          with `{{\"consumer\":\"cons-…\"}}` for random consumers of the set; {} closed-loop \
-         connections (keep-alive, one tokio task each, on the same machine as the server); \
-         {} s warm-up, then {} s measured. The database file is read once before the server \
-         starts, so that it is in the OS page cache as on a server that has been running.\n",
+         HTTP/1.1 keep-alive connections, all driven by one thread of `lethe-bench` on the same \
+         machine as the server; {} s warm-up, then {} s measured. The database file is read \
+         once before the server starts, so that it is in the OS page cache as on a server that has been running.\n",
         r.connections, r.warmup_seconds, r.duration_seconds
     )?;
     writeln!(text, "| | |\n|---|---|")?;
