@@ -46,8 +46,7 @@ impl Format {
 /// A 256-bit key and the format it seals in.
 pub struct DataKey {
     key: Zeroizing<[u8; crate::KEY_LEN]>,
-    format: Format,
-    /// ring's key for [`Format::Ietf`], built once: a search opens hundreds of fields
+    /// ring's key for [`Format::Ietf`] (and so which format this is), built once: a search opens hundreds of fields
     /// under one conversation's key, and building ring's key for each (a few hundred
     /// bytes copied about) was a tenth of opening one. XChaCha keys derive a key per
     /// nonce and have none.
@@ -69,7 +68,7 @@ impl DataKey {
 
     fn with_format(key: Zeroizing<[u8; crate::KEY_LEN]>, format: Format) -> Self {
         let ietf = (format == Format::Ietf).then(|| ring_key(key.as_ref()));
-        Self { key, format, ietf }
+        Self { key, ietf }
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
@@ -78,7 +77,10 @@ impl DataKey {
 
     /// The format this key seals in.
     pub fn format(&self) -> Format {
-        self.format
+        match self.ietf {
+            Some(_) => Format::Ietf,
+            None => Format::XChaCha,
+        }
     }
 
     /// Runs `use_key` with the ChaCha20-Poly1305 key and nonce that sealing with `nonce`
@@ -104,7 +106,7 @@ impl DataKey {
 
     /// Encrypts `plaintext` bound to `context` (which field of which row), nonce first.
     pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        let nonce_len = self.format.nonce_len();
+        let nonce_len = self.format().nonce_len();
         let mut out = vec![0u8; nonce_len];
         rand::thread_rng().fill_bytes(&mut out);
         out.reserve(plaintext.len() + TAG_LEN);
@@ -120,7 +122,7 @@ impl DataKey {
 
     /// Decrypts what [`DataKey::seal`] produced with the same context.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let nonce_len = self.format.nonce_len();
+        let nonce_len = self.format().nonce_len();
         if sealed.len() < nonce_len + TAG_LEN {
             return Err(CryptoError::Tampered);
         }

@@ -21,8 +21,9 @@ pub fn pack<'a>(fields: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
 pub fn unpack(bytes: &[u8]) -> Option<Vec<(u32, &[u8])>> {
     // Counted first, so the list is allocated once: a search unpacks a column per
     // result, and growing each list from empty showed in its profile.
-    let mut fields = Vec::with_capacity(Frames(bytes).count());
-    for frame in Frames(bytes) {
+    let frames = frames(bytes);
+    let mut fields = Vec::with_capacity(frames.clone().count());
+    for frame in frames {
         fields.push(frame?);
     }
     Some(fields)
